@@ -49,15 +49,15 @@ type Config struct {
 // Target is one DHIS2 server to probe.
 type Target struct {
 	// Name is the key under targets:, used as /probe?target=NAME.
-	Name             string             `yaml:"-"`
-	URL              string             `yaml:"url"`
-	Auth             Auth               `yaml:"auth,omitempty"`
-	Timeout          Duration           `yaml:"timeout,omitempty"`
-	Checks           []string           `yaml:"checks,omitempty,flow"`
-	RouteCode        string             `yaml:"route_code,omitempty"`
-	ModelingAppHubID string             `yaml:"modeling_app_hub_id,omitempty"`
-	ClimateAppHubID  string             `yaml:"climate_app_hub_id,omitempty"`
-	TLSConfig        commoncfg.TLSConfig `yaml:"tls_config,omitempty"`
+	Name             string                `yaml:"-"`
+	URL              string                `yaml:"url"`
+	Auth             Auth                  `yaml:"auth,omitempty"`
+	Timeout          Duration              `yaml:"timeout,omitempty"`
+	Checks           []string              `yaml:"checks,omitempty,flow"`
+	RouteCode        string                `yaml:"route_code,omitempty"`
+	ModelingAppHubID string                `yaml:"modeling_app_hub_id,omitempty"`
+	ClimateAppHubID  string                `yaml:"climate_app_hub_id,omitempty"`
+	TLSConfig        commoncfg.TLSConfig   `yaml:"tls_config,omitempty"`
 	ProxyConfig      commoncfg.ProxyConfig `yaml:",inline"`
 }
 
