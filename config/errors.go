@@ -86,8 +86,9 @@ func (l locator) line(target, key string) int {
 
 // targetAt returns the name of the target whose block contains line.
 func (l locator) targetAt(line int) string {
-	_, targets := lookup(document(l.root), "targets")
-	if targets == nil || targets.Kind != yaml.MappingNode {
+	root := document(l.root)
+	_, targets := lookup(root, "targets")
+	if targets == nil || targets.Kind != yaml.MappingNode || line >= nextKeyLine(root, "targets") {
 		return ""
 	}
 	name := ""
@@ -98,6 +99,17 @@ func (l locator) targetAt(line int) string {
 		name = targets.Content[i].Value
 	}
 	return name
+}
+
+// nextKeyLine is the line of the key that follows key in mapping m, or a
+// line past any file when key is last.
+func nextKeyLine(m *yaml.Node, key string) int {
+	for i := 0; i+2 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+2].Line
+		}
+	}
+	return int(^uint(0) >> 1)
 }
 
 func document(n *yaml.Node) *yaml.Node {

@@ -124,25 +124,25 @@ func (s *Session) shared(ctx context.Context, path string) (*Response, error) {
 		s.requests = append(s.requests, rec)
 		return c.resp, c.err
 	}
-	c.resp, c.err, c.req = p.fetch(ctx, path)
+	c.resp, c.req, c.err = p.fetch(ctx, path)
 	close(c.done)
 	s.requests = append(s.requests, c.req)
 	return c.resp, c.err
 }
 
 // fetch performs one authenticated API GET.
-func (p *probeState) fetch(ctx context.Context, path string) (*Response, error, Request) {
+func (p *probeState) fetch(ctx context.Context, path string) (*Response, Request, error) {
 	start := time.Now()
 	rec := Request{Path: path}
 	req, err := p.prober.newRequest(ctx, path, true)
 	if err != nil {
-		return nil, err, rec
+		return nil, rec, err
 	}
 	resp, err := p.prober.apiClient.Do(req)
 	if err != nil {
 		f := p.classify(err)
 		rec.Duration, rec.Error = time.Since(start), f.Msg
-		return nil, f, rec
+		return nil, rec, f
 	}
 	defer resp.Body.Close()
 	p.noteCertificates(resp)
@@ -151,15 +151,15 @@ func (p *probeState) fetch(ctx context.Context, path string) (*Response, error, 
 	if readErr != nil {
 		f := p.classify(readErr)
 		rec.Error = f.Msg
-		return nil, f, rec
+		return nil, rec, f
 	}
 	if len(body) > MaxBodyBytes {
-		return nil, failuref(ReasonBadResponse, nil, "answer to %s is larger than %d bytes", path, MaxBodyBytes), rec
+		return nil, rec, failuref(ReasonBadResponse, nil, "answer to %s is larger than %d bytes", path, MaxBodyBytes)
 	}
 	if err := statusFailure(path, resp, body); err != nil {
-		return nil, err, rec
+		return nil, rec, err
 	}
-	return &Response{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}, nil, rec
+	return &Response{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}, rec, nil
 }
 
 // classify is classify with the probe's budget in timeout messages.
