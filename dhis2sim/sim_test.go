@@ -151,9 +151,9 @@ func TestScenarios(t *testing.T) {
 			{path: chapRoute, status: 200, contentType: dhis2JSON, contains: []string{`"disabled":true`}},
 			{path: "/api/routes/LkCr3Nle7uj/run/health", status: 404, contentType: dhis2JSON, contains: []string{`"message":"Route LkCr3Nle7uj not found"`}},
 		},
-		"modeling-app-missing": {{path: "/api/apps", status: 200, contains: []string{dhis2sim.ClimateAppHubID}, lacks: []string{dhis2sim.ModelingAppHubID}}},
-		"climate-app-missing":  {{path: "/api/apps", status: 200, contains: []string{dhis2sim.ModelingAppHubID}, lacks: []string{dhis2sim.ClimateAppHubID}}},
-		"apps-without-version": {{path: "/api/apps", status: 200, lacks: []string{`"version":"6.3.0"`, `"version":"1.4.2"`}, contains: []string{`"version":"2.1.8"`}}},
+		"modeling-app-missing":  {{path: "/api/apps", status: 200, contains: []string{dhis2sim.ClimateAppHubID}, lacks: []string{dhis2sim.ModelingAppHubID}}},
+		"climate-app-missing":   {{path: "/api/apps", status: 200, contains: []string{dhis2sim.ModelingAppHubID}, lacks: []string{dhis2sim.ClimateAppHubID}}},
+		"apps-without-version":  {{path: "/api/apps", status: 200, lacks: []string{`"version":"6.3.0"`, `"version":"1.4.2"`}, contains: []string{`"version":"2.1.8"`}}},
 		"camel-case-app-hub-id": {{path: "/api/apps", status: 200, contains: []string{`"appHubId":"` + dhis2sim.ModelingAppHubID}, lacks: []string{"app_hub_id"}}},
 		"chap-core-down": {
 			{path: "/api/routes/chap/run/health", status: 502, contentType: dhis2JSON, contains: []string{webMessage(502, "Bad Gateway")}},
