@@ -48,54 +48,50 @@ func (s *Sim) chapCore(w http.ResponseWriter, r *http.Request, sub string, st St
 		writeDetail(w, http.StatusUnauthorized, "Not authenticated")
 		return
 	}
-	code, body := s.chapAnswer(st, sub)
+	answer, ok := s.chapPaths(st)[sub]
 	switch {
-	case body == nil:
+	case !ok:
 		writeDetail(w, http.StatusNotFound, "Not Found")
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		writeDetail(w, http.StatusMethodNotAllowed, "Method Not Allowed")
 	default:
-		writeJSON(w, code, chapJSON, body)
+		writeJSON(w, answer.code, chapJSON, answer.body)
 	}
 }
 
-// chapAnswer returns chap-core's status and body at sub, or a nil body when
-// the path does not exist in the selected layout.
-func (s *Sim) chapAnswer(st State, sub string) (int, any) {
-	ok := http.StatusOK
+// chapAnswer is what chap-core answers at one path.
+type chapAnswer struct {
+	code int
+	body any
+}
+
+// chapPaths returns the paths the selected chap-core layout serves.
+func (s *Sim) chapPaths(st State) map[string]chapAnswer {
+	healthy := chapAnswer{http.StatusOK, obj{"status": "healthy"}}
 	switch st.ChapCoreLayout {
 	case LayoutV12:
-		switch sub {
-		case "/health":
-			return ok, obj{"status": "healthy"}
-		case "/v1/system-info":
-			return ok, legacySystemInfo(chapCoreV12Version)
+		return map[string]chapAnswer{
+			"/health":         healthy,
+			"/v1/system-info": {http.StatusOK, legacySystemInfo(chapCoreV12Version)},
 		}
 	case LayoutV11:
-		switch sub {
-		case "/health":
-			return ok, obj{"status": "healthy"}
-		case "/system-info":
-			return ok, legacySystemInfo(chapCoreV11Version)
-		case "/version":
-			return ok, obj{"version": chapCoreV11Version}
-		}
-	default:
-		switch sub {
-		case "/health":
-			return ok, obj{"status": "success", "message": "healthy"}
-		case "/health/ready":
-			if major, _, _ := strings.Cut(s.opts.ChapCoreVersion, "."); atoi(major) >= 2 {
-				return readiness(st.ChapCoreUnready)
-			}
-		case "/system/info":
-			return ok, obj{
-				"chap_core_version": s.opts.ChapCoreVersion, "python_version": "3.13.5",
-				"server_date": time.Now().UTC().Format("2006-01-02T15:04:05-07:00"), "server_time_zone_id": "Etc/UTC", "revision": "c12ec120",
-			}
+		return map[string]chapAnswer{
+			"/health":      healthy,
+			"/system-info": {http.StatusOK, legacySystemInfo(chapCoreV11Version)},
+			"/version":     {http.StatusOK, obj{"version": chapCoreV11Version}},
 		}
 	}
-	return 0, nil
+	paths := map[string]chapAnswer{
+		"/health": {http.StatusOK, obj{"status": "success", "message": "healthy"}},
+		"/system/info": {http.StatusOK, obj{
+			"chap_core_version": s.opts.ChapCoreVersion, "python_version": "3.13.5",
+			"server_date": time.Now().UTC().Format("2006-01-02T15:04:05-07:00"), "server_time_zone_id": "Etc/UTC", "revision": "c12ec120",
+		}},
+	}
+	if major, _, _ := strings.Cut(s.opts.ChapCoreVersion, "."); atoi(major) >= 2 {
+		paths["/health/ready"] = readiness(st.ChapCoreUnready)
+	}
+	return paths
 }
 
 func atoi(s string) int {
@@ -108,10 +104,10 @@ func legacySystemInfo(version string) obj {
 }
 
 // readiness answers /health/ready with the failing subsystem, if any, in error.
-func readiness(failing string) (int, any) {
+func readiness(failing string) chapAnswer {
 	checks := obj{"db": "ok", "redis": "ok", "celery": "ok"}
 	if failing == "" {
-		return http.StatusOK, obj{"status": "success", "checks": checks}
+		return chapAnswer{http.StatusOK, obj{"status": "success", "checks": checks}}
 	}
 	reason, known := map[string]string{
 		"db":     "connection to server at \"postgres\" (172.18.0.2), port 5432 failed: Connection refused",
@@ -122,5 +118,5 @@ func readiness(failing string) (int, any) {
 		reason = "unavailable"
 	}
 	checks[failing] = "error: " + reason
-	return http.StatusServiceUnavailable, obj{"status": "unhealthy", "checks": checks}
+	return chapAnswer{http.StatusServiceUnavailable, obj{"status": "unhealthy", "checks": checks}}
 }

@@ -284,25 +284,6 @@ func (s *Sim) record(req Request) {
 	s.requests = slices.Insert(s.requests, i, req)
 }
 
-// jsonDuration (un)marshals a time.Duration as a Go duration string such as
-// "50ms", which people can read and write in the control API.
-type jsonDuration time.Duration
-
-// MarshalText implements encoding.TextMarshaler.
-func (d jsonDuration) MarshalText() ([]byte, error) {
-	return []byte(time.Duration(d).String()), nil
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *jsonDuration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("latency: %w", err)
-	}
-	*d = jsonDuration(v)
-	return nil
-}
-
 // decodeStrict decodes JSON refusing unknown keys, so a typo in a control
 // request is an error instead of a silently ignored switch.
 func decodeStrict(b []byte, v any) error {
@@ -311,31 +292,66 @@ func decodeStrict(b []byte, v any) error {
 	return dec.Decode(v)
 }
 
+// marshalWithLatency marshals plain, a method-less copy of a Fault or State,
+// with its latency as a Go duration string such as "50ms" that people can
+// read and write in the control API.
+func marshalWithLatency(plain any, latency time.Duration) ([]byte, error) {
+	b, err := json.Marshal(plain)
+	if err != nil || latency == 0 {
+		return b, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, err
+	}
+	fields["latency"], err = json.Marshal(latency.String())
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(fields)
+}
+
+// unmarshalWithLatency is the reverse of marshalWithLatency. It merges onto
+// plain and *latency, leaving fields absent from b as they were.
+func unmarshalWithLatency(b []byte, plain any, latency *time.Duration) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	if raw, ok := fields["latency"]; ok {
+		var text string
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return fmt.Errorf("latency must be a duration string like \"50ms\": %w", err)
+		}
+		d, err := time.ParseDuration(text)
+		if err != nil {
+			return fmt.Errorf("latency: %w", err)
+		}
+		*latency = d
+		delete(fields, "latency")
+		if b, err = json.Marshal(fields); err != nil {
+			return err
+		}
+	}
+	return decodeStrict(b, plain)
+}
+
 // MarshalJSON writes Latency as a duration string.
 func (f Fault) MarshalJSON() ([]byte, error) {
-	type plain Fault
-	return json.Marshal(struct {
-		plain
-		Latency jsonDuration `json:"latency,omitempty"`
-	}{plain(f), jsonDuration(f.Latency)})
+	type plain Fault // without these methods, so no recursion
+	return marshalWithLatency(plain(f), f.Latency)
 }
 
 // UnmarshalJSON reads Latency as a duration string and merges onto f.
 func (f *Fault) UnmarshalJSON(b []byte) error {
 	type plain Fault
-	return decodeStrict(b, &struct {
-		*plain
-		Latency *jsonDuration `json:"latency,omitempty"`
-	}{(*plain)(f), (*jsonDuration)(&f.Latency)})
+	return unmarshalWithLatency(b, (*plain)(f), &f.Latency)
 }
 
 // MarshalJSON writes Latency as a duration string.
 func (st State) MarshalJSON() ([]byte, error) {
 	type plain State
-	return json.Marshal(struct {
-		plain
-		Latency jsonDuration `json:"latency,omitempty"`
-	}{plain(st), jsonDuration(st.Latency)})
+	return marshalWithLatency(plain(st), st.Latency)
 }
 
 // UnmarshalJSON reads Latency as a duration string and merges onto st, which
@@ -343,11 +359,7 @@ func (st State) MarshalJSON() ([]byte, error) {
 // are errors.
 func (st *State) UnmarshalJSON(b []byte) error {
 	type plain State
-	err := decodeStrict(b, &struct {
-		*plain
-		Latency *jsonDuration `json:"latency,omitempty"`
-	}{(*plain)(st), (*jsonDuration)(&st.Latency)})
-	if err != nil {
+	if err := unmarshalWithLatency(b, (*plain)(st), &st.Latency); err != nil {
 		return err
 	}
 	return st.validate()
