@@ -177,7 +177,7 @@ type Request struct {
 }
 
 // Sim simulates DHIS2 with the chap route and chap-core behind it. It is an
-// http.Handler and safe for concurrent use.
+// http.Handler and safe for concurrent use. Create one with New.
 type Sim struct {
 	opts    Options
 	control http.Handler
