@@ -1,9 +1,6 @@
 package prober
 
-import (
-	"context"
-	"net/url"
-)
+import "context"
 
 func init() {
 	Register("dhis2_chap_route", []string{"dhis2_ping"}, CheckFunc(checkChapRoute))
@@ -13,12 +10,9 @@ func init() {
 // disabled route is a warning because DHIS2 will refuse to run it.
 func checkChapRoute(ctx context.Context, s *Session) Result {
 	code := s.Target.RouteCode
-	query := url.Values{
-		"fields": {"id,code,name,url,disabled"},
-		"filter": {"code:eq:" + code},
-		"paging": {"false"},
-	}
-	resp, err := s.GetAPI(ctx, "/api/routes?"+query.Encode())
+	// Written out rather than url.Values-encoded so the debug output shows
+	// the request as DHIS2 documents it; the code is [A-Za-z0-9_-] only.
+	resp, err := s.GetAPI(ctx, "/api/routes?fields=id,code,name,url,disabled&filter=code:eq:"+code+"&paging=false")
 	if err != nil {
 		if f := classify(err); f.Reason == ReasonNotFound {
 			return Fail(ReasonNotFound, "DHIS2 has no route API (404; routes need DHIS2 2.40 or later)")

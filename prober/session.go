@@ -96,6 +96,9 @@ func (s *Session) GetPage(ctx context.Context, path string) (int, error) {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxBodyBytes))
 	rec.StatusCode, rec.Duration = resp.StatusCode, time.Since(start)
+	if final := resp.Request.URL; final.Path != path || final.Host != req.URL.Host {
+		rec.Path += " → " + final.Redacted() // redirected; the URL has no credentials to hide, Redacted is belt and braces
+	}
 	s.requests = append(s.requests, rec)
 	return resp.StatusCode, nil
 }
