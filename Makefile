@@ -13,7 +13,7 @@ LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) \
 DEMO_PORT ?= 9977
 SIM_PORT  ?= 8080
 
-.PHONY: all build test test-go lint bench demo clean
+.PHONY: all build test tools test-go test-metrics lint bench demo clean
 
 all: lint test build
 
@@ -22,11 +22,21 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN_DIR)/chap_exporter ./cmd/chap_exporter
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN_DIR)/dhis2sim ./cmd/dhis2sim
 
-## test: the whole suite, with the race detector, plus the metric lint
-test: test-go
+## test: the whole suite with the race detector, plus promtool's lint of the metrics
+test: tools test-go test-metrics
+
+tools:
+	@./scripts/ensure-tools.sh
 
 test-go:
 	$(GO) test -race -count=1 ./...
+
+# promtool lints the golden /probe outputs: the same text Prometheus scrapes.
+test-metrics:
+	@for f in collector/testdata/*.prom; do \
+		echo "promtool check metrics $$f"; \
+		promtool check metrics < $$f || exit 1; \
+	done
 
 ## lint: gofmt, go vet and staticcheck
 lint:
