@@ -49,6 +49,7 @@ func (c *Probe) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		probeSuccessDesc, probeDurationDesc, probeTimeoutDesc, certExpiryDesc,
 		checkUpDesc, checkStatusDesc, checkDurationDesc, checkHTTPStatusDesc, checkVersionDesc, checkFailureDesc,
+		subsystemUpDesc,
 	} {
 		ch <- d
 	}
@@ -82,6 +83,7 @@ func (c *Probe) Collect(ch chan<- prometheus.Metric) {
 			gauge(checkFailureDesc, 1, res.Check, string(res.Reason))
 		}
 	}
+	collectSubsystems(ch, r)
 }
 
 func boolFloat(b bool) float64 {

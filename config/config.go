@@ -59,6 +59,9 @@ type Target struct {
 	ClimateAppHubID  string                `yaml:"climate_app_hub_id,omitempty"`
 	TLSConfig        commoncfg.TLSConfig   `yaml:"tls_config,omitempty"`
 	ProxyConfig      commoncfg.ProxyConfig `yaml:",inline"`
+	// Labels are attached to the target in service discovery (/sd).
+	Labels       map[string]string `yaml:"labels,omitempty"`
+	CustomChecks []CustomCheck     `yaml:"custom_checks,omitempty"`
 }
 
 // Names returns the target names in sorted order.
@@ -207,6 +210,9 @@ func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []str
 			return nil, keyErrorf("checks", "check %q listed twice", c)
 		}
 		seen[c] = true
+	}
+	if err := t.validateExtras(isCheck); err != nil {
+		return nil, err
 	}
 	t.TLSConfig.SetDirectory(dir)
 	if err := t.TLSConfig.Validate(); err != nil {

@@ -70,6 +70,8 @@ func (l locator) line(target, key string) int {
 		path = append(path, target)
 	}
 	if key != "" {
+		// custom_checks[1].path → custom_checks, 1, path
+		key = strings.NewReplacer("[", ".", "]", "").Replace(key)
 		path = append(path, strings.Split(key, ".")...)
 	}
 	node := document(l.root)
@@ -119,8 +121,15 @@ func document(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// lookup returns the key and value nodes of key in a mapping node.
+// lookup returns the key and value nodes of key in a mapping node, or the
+// item at index key (twice) in a sequence node.
 func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
+	if m != nil && m.Kind == yaml.SequenceNode {
+		if i, err := strconv.Atoi(key); err == nil && i >= 0 && i < len(m.Content) {
+			return m.Content[i], m.Content[i]
+		}
+		return nil, nil
+	}
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil, nil
 	}
@@ -135,7 +144,7 @@ func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
 var (
 	yamlLineRE    = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 	unknownKeyRE  = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-	cannotParseRE = regexp.MustCompile(`^cannot unmarshal !!(\w+) ` + "`" + `(.*)` + "`" + ` into (\S+)$`)
+	cannotParseRE = regexp.MustCompile(`^cannot unmarshal !!(\w+)(?: ` + "`" + `(.*)` + "`" + `)? into (\S+)$`)
 )
 
 // yamlError turns the YAML library's messages into located one-line errors;

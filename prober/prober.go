@@ -48,7 +48,7 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 	if len(selected) == 0 {
 		selected = Names()
 	}
-	checks, err := planChecks(selected)
+	checks, err := planTarget(t, selected)
 	if err != nil {
 		return nil, fmt.Errorf("target %q: %w", t.Name, err)
 	}

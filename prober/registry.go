@@ -24,6 +24,7 @@ type registration struct {
 	name     string
 	requires []string
 	check    Check
+	optIn    bool // run only when a target selects it
 }
 
 var (
@@ -34,7 +35,7 @@ var (
 // Register adds a check under name; it runs only after every check in
 // requires has passed (ok or warn). Call it from init; it panics on a
 // duplicate or empty name, as a programming error.
-func Register(name string, requires []string, c Check) {
+func Register(name string, requires []string, c Check, opts ...RegisterOption) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	if name == "" || c == nil {
@@ -43,7 +44,11 @@ func Register(name string, requires []string, c Check) {
 	if _, dup := registry[name]; dup {
 		panic("prober: check registered twice: " + name)
 	}
-	registry[name] = &registration{name: name, requires: slices.Clone(requires), check: c}
+	r := &registration{name: name, requires: slices.Clone(requires), check: c}
+	for _, opt := range opts {
+		opt(r)
+	}
+	registry[name] = r
 }
 
 // Known reports whether a check is registered under name.
@@ -64,12 +69,15 @@ func Requires(name string) []string {
 	return nil
 }
 
-// Names returns every registered check in run order.
+// Names returns the default checks in run order: every registered check
+// except the opt-in ones, which run only when a target selects them.
 func Names() []string {
 	registryMu.RLock()
 	all := make([]string, 0, len(registry))
-	for name := range registry {
-		all = append(all, name)
+	for name, r := range registry {
+		if !r.optIn {
+			all = append(all, name)
+		}
 	}
 	registryMu.RUnlock()
 	plan, err := planChecks(all)
@@ -86,6 +94,12 @@ func Names() []string {
 // planChecks adds what the selected checks require and orders the result so
 // that every check comes after its requirements (ties broken by name).
 func planChecks(selected []string) ([]*registration, error) {
+	return planWith(selected, nil)
+}
+
+// planWith is planChecks with extra checks (a target's custom checks) that
+// are looked up before the registry.
+func planWith(selected []string, extra map[string]*registration) ([]*registration, error) {
 	registryMu.RLock()
 	defer registryMu.RUnlock()
 	chosen := map[string]*registration{}
@@ -94,7 +108,10 @@ func planChecks(selected []string) ([]*registration, error) {
 		if _, done := chosen[name]; done {
 			return nil
 		}
-		r, ok := registry[name]
+		r, ok := extra[name]
+		if !ok {
+			r, ok = registry[name]
+		}
 		if !ok {
 			if by != "" {
 				return fmt.Errorf("check %q requires unknown check %q", by, name)

@@ -47,6 +47,8 @@ const (
 	ReasonNoVersion        Reason = "no_version"        // warn: no version reported
 	ReasonUnsupported      Reason = "unsupported"       // the server is too old for this check
 	ReasonRequirementUnmet Reason = "requirement"       // skipped: a requirement did not pass
+	ReasonNotReady         Reason = "not_ready"         // a readiness endpoint reported failing subsystems
+	ReasonMismatch         Reason = "mismatch"          // a custom check's JSON field had another value
 )
 
 // Request is one HTTP request a check made, for the debug output.
@@ -68,6 +70,10 @@ type Result struct {
 	Revision string
 	Duration time.Duration
 	Requests []Request
+	// Subsystems are the parts a check inspected and their states as
+	// reported ("ok" when up, see SubsystemUp), e.g. chap-core's db,
+	// redis and celery; nil for most checks.
+	Subsystems map[string]string
 }
 
 // HTTPStatusCode is the status code of the last response the check saw, 0 if none.
@@ -122,10 +128,10 @@ type Report struct {
 	CertExpiry time.Time
 }
 
-// Success reports whether every check passed.
+// Success reports whether every check passed or was unsupported.
 func (r *Report) Success() bool {
 	for _, c := range r.Checks {
-		if !c.Status.Passed() {
+		if !c.Status.Passed() && !c.Unsupported() {
 			return false
 		}
 	}

@@ -160,7 +160,7 @@ func (p *probeState) fetch(ctx context.Context, path string) (*Response, Request
 		return nil, rec, failuref(ReasonBadResponse, nil, "answer to %s is larger than %d bytes", path, MaxBodyBytes)
 	}
 	if err := statusFailure(path, resp, body); err != nil {
-		return nil, rec, err
+		return nil, rec, withResponse(err, resp, body)
 	}
 	return &Response{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}, rec, nil
 }
