@@ -29,13 +29,8 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	query := r.URL.Query()
-	targets := query["target"]
-	switch {
-	case len(targets) == 0 || targets[0] == "":
-		s.reject(w, "missing_target", "missing target parameter: use /probe?target=NAME")
-		return
-	case len(targets) > 1:
-		s.reject(w, "bad_request", "target parameter given more than once")
+	p, ok := s.proberFor(w, r.URL.Path, query)
+	if !ok {
 		return
 	}
 	debug, err := parseDebug(query["debug"])
@@ -43,18 +38,7 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "bad_request", err.Error())
 		return
 	}
-	st := s.state.Load()
-	p, ok := st.probers[targets[0]]
-	if !ok {
-		s.reject(w, "unknown_target", fmt.Sprintf("unknown target %q: configured targets are %s",
-			truncate(targets[0], maxTargetEcho), strings.Join(st.cfg.Names(), ", ")))
-		return
-	}
-
-	timeout := probeTimeout(time.Duration(p.Target().Timeout), r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), s.opts.TimeoutOffset)
-	report := p.Probe(r.Context(), timeout)
-	s.metrics.ObserveProbe(report)
-	s.logProbe(report)
+	report := s.runProbe(r, p)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector.NewProbe(report))

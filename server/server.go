@@ -39,6 +39,7 @@ type Server struct {
 
 	reloadMu sync.Mutex // one reload at a time
 	state    atomic.Pointer[state]
+	history  history // probes that ran, for the status page
 }
 
 // state is one loaded configuration with its probers; probes take a pointer
@@ -131,7 +132,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/-/healthy", textHandler("Healthy"))
 	mux.HandleFunc("/-/ready", textHandler("Ready"))
 	mux.HandleFunc("/-/reload", s.handleReload)
-	mux.HandleFunc("/{$}", s.handleLanding)
+	mux.HandleFunc("/status", s.handleStatus)
+	mux.HandleFunc("/sd", s.handleSD)
+	mux.HandleFunc("/{$}", s.handleStatusPage)
 	return mux
 }
 

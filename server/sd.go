@@ -1,0 +1,30 @@
+package server
+
+import (
+	"encoding/json"
+	"maps"
+	"net/http"
+)
+
+// sdGroup is one target group of Prometheus's http_sd_configs format.
+type sdGroup struct {
+	Targets []string          `json:"targets"`
+	Labels  map[string]string `json:"labels"`
+}
+
+// handleSD lists every configured target, with its labels, for
+// http_sd_configs: Prometheus names the exporter once and never repeats
+// the target list. The target is the name /probe takes.
+func (s *Server) handleSD(w http.ResponseWriter, _ *http.Request) {
+	cfg := s.Config()
+	groups := make([]sdGroup, 0, len(cfg.Targets))
+	for _, name := range cfg.Names() {
+		labels := maps.Clone(cfg.Targets[name].Labels)
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		groups = append(groups, sdGroup{Targets: []string{name}, Labels: labels})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(groups)
+}

@@ -1,0 +1,166 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/report"
+)
+
+func TestStatusJSON(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(*dhis2sim.State)
+		code    int
+		status  string
+		states  map[string]string
+		timeout float64
+	}{
+		{"healthy", func(*dhis2sim.State) {}, 200, "healthy",
+			map[string]string{"dhis2_ping": "healthy", "dhis2_chap_system_info": "healthy"}, 10},
+		{"warn is degraded, still 200", func(st *dhis2sim.State) { dhis2sim.ApplyScenario(st, "apps-without-version") }, 200, "degraded",
+			map[string]string{"dhis2_chap_modeling_app": "degraded", "dhis2_ping": "healthy"}, 10},
+		{"fail is unhealthy, 503, dependents skipped", func(st *dhis2sim.State) { st.ChapCoreDown = true }, 503, "unhealthy",
+			map[string]string{"dhis2_chap_ping": "unhealthy", "dhis2_chap_system_info": "skipped", "dhis2_ping": "healthy"}, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.sim.Update(tt.setup)
+			code, body := f.get(t, "/status?target=demo")
+			if code != tt.code {
+				t.Errorf("status code %d, want %d", code, tt.code)
+			}
+			var h report.Health
+			if err := json.Unmarshal([]byte(body), &h); err != nil {
+				t.Fatalf("not JSON: %v\n%s", err, body)
+			}
+			if h.Status != tt.status || h.Target != "demo" || h.TimeoutSeconds != tt.timeout {
+				t.Errorf("status %q target %q timeout %v, want %q demo %v", h.Status, h.Target, h.TimeoutSeconds, tt.status, tt.timeout)
+			}
+			for check, want := range tt.states {
+				if got := h.Checks[check].State; got != want {
+					t.Errorf("%s state = %q, want %q (%s)", check, got, want, h.Checks[check].Message)
+				}
+			}
+			if len(h.Order) != len(h.Checks) || len(h.Checks) != 8 {
+				t.Errorf("%d checks, order %v", len(h.Checks), h.Order)
+			}
+		})
+	}
+}
+
+func TestStatusUsesProbeBudgetAndRejections(t *testing.T) {
+	f := newFixture(t)
+	_, body := f.get(t, "/status?target=demo", "X-Prometheus-Scrape-Timeout-Seconds", "3")
+	if !strings.Contains(body, `"timeout_seconds": 2.5`) {
+		t.Errorf("budget not capped by the scrape timeout header:\n%s", body)
+	}
+	for path, want := range map[string]string{
+		"/status":                        "missing target parameter: use /status?target=NAME\n",
+		"/status?target=nope":            "unknown target \"nope\": configured targets are basic, demo, inline\n",
+		"/status?target=demo&target=doc": "target parameter given more than once\n",
+	} {
+		if code, body := f.get(t, path); code != 400 || body != want {
+			t.Errorf("GET %s = %d %q, want 400 %q", path, code, body, want)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, f.exporter.URL+"/status?target=demo", nil)
+	if code, _ := do(t, req); code != 405 {
+		t.Errorf("POST /status = %d, want 405", code)
+	}
+	if _, m := f.get(t, "/metrics"); !strings.Contains(m, `chap_exporter_probes_total{result="success",target="demo"} 1`) {
+		t.Error("/status probes are not counted like /probe's")
+	}
+}
+
+func TestServiceDiscovery(t *testing.T) {
+	f := newFixture(t)
+	good := f.readConfig(t)
+	f.writeConfig(t, strings.Replace(good, "  basic:\n", "  basic:\n    labels: {env: prod, notify: slack}\n", 1))
+	f.reload(t)
+	code, body := f.get(t, "/sd")
+	want := `[{"targets":["basic"],"labels":{"env":"prod","notify":"slack"}},{"targets":["demo"],"labels":{}},{"targets":["inline"],"labels":{}}]` + "\n"
+	if code != 200 || body != want {
+		t.Errorf("GET /sd = %d\n%s\nwant\n%s", code, body, want)
+	}
+}
+
+func TestStatusPageShowsProbedResults(t *testing.T) {
+	f := newFixture(t)
+	_, page := f.get(t, "/")
+	if strings.Count(page, "not probed yet") != 3 {
+		t.Errorf("before any probe every target should say so:\n%s", page)
+	}
+	if n := len(f.sim.Requests()); n != 0 {
+		t.Errorf("rendering the page sent %d requests to DHIS2; it must never probe", n)
+	}
+	f.get(t, "/probe?target=demo")
+	// A message with markup: the page must escape it.
+	f.sim.Update(func(st *dhis2sim.State) {
+		st.ChapCoreDown = true
+		st.SetFault(dhis2sim.SystemInfo, dhis2sim.Fault{Status: 500, Body: `{"message":"<script>alert(1)</script>"}`})
+	})
+	f.get(t, "/probe?target=demo")
+	_, page = f.get(t, "/")
+	for _, want := range []string{
+		`<td class="cell fail" title="fail (upstream_down): DHIS2 route returned 502: chap-core did not respond: Upstream did not respond">fail</td>`,
+		`<td class="cell skipped" title="skipped (requirement): requires dhis2_chap_ping, which is fail">skipped</td>`,
+		`<td class="cell ok" title="ok: authenticated as admin">ok</td>`,
+		`<li><span class="fail">dhis2_chap_ping</span> DHIS2 route returned 502: chap-core did not respond: Upstream did not respond</li>`,
+		`&lt;script&gt;alert(1)&lt;/script&gt;`,
+		`dhis2_chap_ping: fail (upstream_down)`,
+		`<a href="probe?target=demo&amp;debug=true">debug</a>`,
+		`<td class="fail">fail<small>0s ago</small></td>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, "<script>") {
+		t.Error("page contains an unescaped <script>")
+	}
+	if strings.Count(page, "not probed yet") != 2 {
+		t.Error("basic and inline were never probed and should say so")
+	}
+}
+
+// TestStatusPageKeepsFailuresAfterManySuccesses: one failure, then more
+// successes than the page lists, and the failure is still shown.
+func TestStatusPageKeepsFailuresAfterManySuccesses(t *testing.T) {
+	f := newFixture(t)
+	f.sim.Update(func(st *dhis2sim.State) { st.ChapCoreDown = true })
+	f.get(t, "/probe?target=demo")
+	f.sim.Update(func(st *dhis2sim.State) { st.ChapCoreDown = false })
+	for range 25 {
+		f.get(t, "/probe?target=demo")
+	}
+	_, page := f.get(t, "/")
+	if !strings.Contains(page, "dhis2_chap_ping: fail (upstream_down)") {
+		t.Error("the failure was pushed out by successes")
+	}
+	if got := strings.Count(page, `<span class="ok">ok</span>`); got != 10 {
+		t.Errorf("%d successes listed, want the last 10", got)
+	}
+}
+
+func (f *fixture) readConfig(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(f.configFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func (f *fixture) reload(t *testing.T) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, f.exporter.URL+"/-/reload", nil)
+	if code, body := do(t, req); code != 200 {
+		t.Fatalf("reload = %d %s", code, body)
+	}
+}
