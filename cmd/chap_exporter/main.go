@@ -21,6 +21,7 @@ import (
 
 	"github.com/dhis2-chap/chap_exporter/config"
 	"github.com/dhis2-chap/chap_exporter/prober"
+	"github.com/dhis2-chap/chap_exporter/report"
 	"github.com/dhis2-chap/chap_exporter/server"
 )
 
@@ -29,8 +30,22 @@ const name = "chap_exporter"
 func main() { os.Exit(run()) }
 
 func run() int {
+	kingpin.CommandLine.Help = "Probes DHIS2 servers and the chap-core behind their route. With no command it runs the exporter. " + report.ExitCodesHelp
+	kingpin.Command("serve", "Run the exporter (the default when no command is given).").Default()
+	checkCmd := kingpin.Command("check", "Probe targets once, print the results and exit. "+report.ExitCodesHelp)
+	checkOpts := report.CheckOptions{UserAgent: name + "/" + version.Version, Stdout: os.Stdout, Stderr: os.Stderr}
+	checkCmd.Arg("target", "Targets from the configuration file (default: all).").StringsVar(&checkOpts.Targets)
+	checkCmd.Flag("url", "Check this DHIS2 URL instead of targets from the configuration file.").StringVar(&checkOpts.URL)
+	checkCmd.Flag("token-env", "With --url: environment variable holding a personal access token.").StringVar(&checkOpts.TokenEnv)
+	checkCmd.Flag("username", "With --url: user for Basic authentication.").StringVar(&checkOpts.Username)
+	checkCmd.Flag("password-env", "With --url: environment variable holding the password.").StringVar(&checkOpts.PasswordEnv)
+	checkCmd.Flag("timeout", "With --url: budget for the whole chain (default 10s).").DurationVar(&checkOpts.Timeout)
+	checkCmd.Flag("checks", "Comma-separated checks to run (what they require is added): "+report.CheckNames()+".").StringsVar(&checkOpts.Checks)
+	checkOutput := checkCmd.Flag("output", "Output format: table or json.").Default("table").Enum("table", "json")
+	checkCmd.Flag("quiet", "Print nothing when every check is ok (for cron).").Short('q').BoolVar(&checkOpts.Quiet)
 	var (
 		configFile    = kingpin.Flag("config.file", "Configuration file.").Default("chap.yml").String()
+		configExample = kingpin.Flag("config.example", "Print an annotated configuration covering every key and exit.").Bool()
 		configCheck   = kingpin.Flag("config.check", "Validate the configuration file, print the result and exit (0 valid, 1 invalid).").Bool()
 		timeoutOffset = kingpin.Flag("timeout-offset", "Seconds subtracted from Prometheus's scrape timeout to leave time to answer.").Default("0.5").Float64()
 		toolkitFlags  = webflag.AddFlags(kingpin.CommandLine, ":9977")
@@ -39,8 +54,23 @@ func run() int {
 	promslogflag.AddFlags(kingpin.CommandLine, logConfig)
 	kingpin.Version(version.Print(name))
 	kingpin.HelpFlag.Short('h')
-	kingpin.Parse()
+	command, err := kingpin.CommandLine.Parse(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: error: %v, try --help\n", name, err)
+		return report.ExitUsage
+	}
 	logger := promslog.New(logConfig)
+
+	if *configExample {
+		fmt.Print(config.Example)
+		return 0
+	}
+	if command == checkCmd.FullCommand() {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		checkOpts.ConfigFile, checkOpts.JSON, checkOpts.Colour = *configFile, *checkOutput == "json", report.IsTerminal(os.Stdout)
+		return report.RunCheck(ctx, checkOpts)
+	}
 
 	if *configCheck {
 		cfg, err := config.Load(*configFile, prober.Known)
@@ -105,3 +135,4 @@ func shutdownGrace(cfg *config.Config) time.Duration {
 	}
 	return grace + time.Second
 }
+
