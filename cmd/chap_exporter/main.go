@@ -135,4 +135,3 @@ func shutdownGrace(cfg *config.Config) time.Duration {
 	}
 	return grace + time.Second
 }
-
