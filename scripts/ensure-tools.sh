@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the real tools the tests drive are installed: Prometheus and
-# promtool, Alertmanager and amtool. As root it installs what is missing from
-# Debian's packages; otherwise it stops with the exact command to run. It
+# promtool, Alertmanager and amtool, and Chromium for the status page test.
+# As root it installs what is missing from Debian's packages; otherwise it stops with the exact command to run. It
 # never skips silently: a test suite without its tools proves nothing.
 set -euo pipefail
 
@@ -10,6 +10,7 @@ declare -A package_of=(
   [prometheus]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager
   [amtool]=prometheus-alertmanager
+  [chromium]=chromium
 )
 
 missing=()
