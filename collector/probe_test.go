@@ -90,13 +90,7 @@ func TestProbeMetricsMatchGoldenFiles(t *testing.T) {
 			if err := testutil.GatherAndCompare(reg, f); err != nil {
 				t.Error(err)
 			}
-			problems, err := testutil.GatherAndLint(reg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range problems {
-				t.Errorf("lint: %s: %s", p.Metric, p.Text)
-			}
+			assertLintClean(t, reg)
 		})
 	}
 }
@@ -140,13 +134,7 @@ func TestExporterMetricsLint(t *testing.T) {
 	e.ObserveProbe(broken)
 	e.Rejected("unknown_target")
 	e.ConfigLoaded(true, time.Unix(1_700_000_000, 0), 2)
-	problems, err := testutil.GatherAndLint(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Errorf("lint: %s: %s", p.Metric, p.Text)
-	}
+	assertLintClean(t, reg)
 	want := `
 # HELP chap_exporter_probes_total Probes run, by target and result (success or failure).
 # TYPE chap_exporter_probes_total counter

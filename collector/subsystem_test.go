@@ -31,14 +31,20 @@ chap_core_subsystem_up{subsystem="redis"} 1
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "chap_core_subsystem_up"); err != nil {
 		t.Error(err)
 	}
+	assertLintClean(t, reg)
+	if n := testutil.CollectAndCount(collector.NewProbe(healthy), "chap_core_subsystem_up"); n != 0 {
+		t.Errorf("%d subsystem series without dhis2_chap_ready, want 0", n)
+	}
+}
+
+// assertLintClean fails the test for every problem promlint finds in reg.
+func assertLintClean(t *testing.T, reg prometheus.Gatherer) {
+	t.Helper()
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range problems {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
-	}
-	if n := testutil.CollectAndCount(collector.NewProbe(healthy), "chap_core_subsystem_up"); n != 0 {
-		t.Errorf("%d subsystem series without dhis2_chap_ready, want 0", n)
 	}
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure the real tools the tests drive are installed: Prometheus and
 # promtool, Alertmanager and amtool, and Chromium for the status page test.
-# As root it installs what is missing from Debian's packages; otherwise it stops with the exact command to run. It
-# never skips silently: a test suite without its tools proves nothing.
+# As root it installs what is missing from Debian's packages; otherwise it
+# stops with the exact command to run. It never skips silently: a test
+# suite without its tools proves nothing.
 set -euo pipefail
 
 declare -A package_of=(
