@@ -49,7 +49,8 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture starts the exporter; options change its server.Options.
+func newFixture(t *testing.T, options ...func(*server.Options)) *fixture {
 	t.Helper()
 	sim := dhis2sim.New(dhis2sim.Options{Password: canaryPassword, Token: canaryToken})
 	dhis2 := httptest.NewServer(sim)
@@ -74,7 +75,11 @@ func newFixture(t *testing.T) *fixture {
     checks: [dhis2_ping]
 `, dhis2.URL, canaryPassword))
 	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(server.Options{ConfigFile: f.configFile, Logger: logger, UserAgent: "chap_exporter/test", TimeoutOffset: 500 * time.Millisecond})
+	opts := server.Options{ConfigFile: f.configFile, Logger: logger, UserAgent: "chap_exporter/test", TimeoutOffset: 500 * time.Millisecond}
+	for _, o := range options {
+		o(&opts)
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +139,16 @@ func TestProbeRejectsBadRequests(t *testing.T) {
 		{"odd debug value", "GET", "/probe?target=demo&debug=yes", 400, "debug must be true or false, not \"yes\"\n"},
 		{"long target is truncated", "GET", "/probe?target=" + strings.Repeat("x", 5000), 400, "unknown target \"" + strings.Repeat("x", 64) + "…\": configured targets are basic, demo, inline\n"},
 		{"POST", "POST", "/probe?target=demo", 405, "/probe takes GET or HEAD\n"},
+		{"PUT", "PUT", "/probe?target=demo", 405, "/probe takes GET or HEAD\n"},
+		{"DELETE", "DELETE", "/probe?target=demo", 405, "/probe takes GET or HEAD\n"},
+		{"OPTIONS", "OPTIONS", "/probe?target=demo", 405, "/probe takes GET or HEAD\n"},
+		{"repeated debug", "GET", "/probe?target=demo&debug=true&debug=false", 400, "debug parameter given more than once\n"},
+		{"empty debug", "GET", "/probe?target=demo&debug=", 400, "debug must be true or false, not \"\"\n"},
+		{"long debug is truncated", "GET", "/probe?target=demo&debug=" + strings.Repeat("y", 5000), 400, "debug must be true or false, not \"" + strings.Repeat("y", 64) + "…\"\n"},
+		{"target with a newline stays one line", "GET", "/probe?target=demo%0Aprobe_success%201", 400, "unknown target \"demo\\nprobe_success 1\": configured targets are basic, demo, inline\n"},
+		{"target with invalid UTF-8", "GET", "/probe?target=%ff%fe", 400, "unknown target \"\\xff\\xfe\": configured targets are basic, demo, inline\n"},
+		{"semicolon query is not a target", "GET", "/probe?target=demo;debug=true", 400, "missing target parameter: use /probe?target=NAME\n"},
+		{"many repeated parameters", "GET", "/probe?" + strings.Repeat("target=demo&", 1000), 400, "target parameter given more than once\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,6 +158,9 @@ func TestProbeRejectsBadRequests(t *testing.T) {
 			if code != tt.code || body != tt.body {
 				t.Errorf("got %d %q, want %d %q", code, body, tt.code, tt.body)
 			}
+			if strings.Count(body, "\n") != 1 {
+				t.Errorf("answer is not one line: %q", body)
+			}
 			if n := len(f.sim.Requests()); n != 0 {
 				t.Errorf("%d requests reached DHIS2, want none", n)
 			}
@@ -150,9 +168,10 @@ func TestProbeRejectsBadRequests(t *testing.T) {
 	}
 	_, metrics := f.get(t, "/metrics")
 	for _, want := range []string{
-		`chap_exporter_probe_requests_rejected_total{reason="missing_target"} 2`,
-		`chap_exporter_probe_requests_rejected_total{reason="unknown_target"} 3`,
-		`chap_exporter_probe_requests_rejected_total{reason="bad_request"} 2`,
+		`chap_exporter_probe_requests_rejected_total{reason="missing_target"} 3`,
+		`chap_exporter_probe_requests_rejected_total{reason="unknown_target"} 5`,
+		`chap_exporter_probe_requests_rejected_total{reason="bad_request"} 6`,
+		`chap_exporter_probe_requests_rejected_total{reason="method_not_allowed"} 4`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
