@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/testpki"
 	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
@@ -126,8 +127,8 @@ func wrapSim(wrap func(sim http.Handler) http.Handler) func(t *testing.T) string
 }
 
 // tlsSim serves a healthy simulator over TLS with a certificate from
-// cert; trust adds tls_config.ca_file with the returned CA file.
-func tlsSim(cert func(t *testing.T) (certificate tls.Certificate, caFile string), trust bool) func(t *testing.T) string {
+// cert; trust adds tls_config.ca_file with the CA file it returns.
+func tlsSim(cert func(t *testing.T) (tls.Certificate, string), trust bool) func(t *testing.T) string {
 	return func(t *testing.T) string {
 		c, caFile := cert(t)
 		yml := tokenAuth(t, serveTLS(t, dhis2sim.New(dhis2sim.Options{}), c).URL)
@@ -138,27 +139,20 @@ func tlsSim(cert func(t *testing.T) (certificate tls.Certificate, caFile string)
 	}
 }
 
-var (
-	now          = time.Now()
-	validPeriod  = [2]time.Time{now.Add(-time.Hour), now.Add(24 * time.Hour)}
-	expiredSince = [2]time.Time{now.Add(-48 * time.Hour), now.Add(-24 * time.Hour)}
-)
-
 func selfSigned(t *testing.T) (tls.Certificate, string) {
-	var ca *pki // nil: self-signed
-	return ca.leaf(t, []string{"127.0.0.1"}, validPeriod[0], validPeriod[1])
+	var ca *testpki.CA // nil: self-signed
+	leaf := ca.Issue(t, []string{"127.0.0.1"}, testpki.Valid())
+	return leaf.Certificate, leaf.CertFile
 }
 
 func expired(t *testing.T) (tls.Certificate, string) {
-	ca := newPKI(t)
-	c, _ := ca.leaf(t, []string{"127.0.0.1"}, expiredSince[0], expiredSince[1])
-	return c, ca.caFile
+	ca := testpki.NewCA(t)
+	return ca.Issue(t, []string{"127.0.0.1"}, testpki.Expired()).Certificate, ca.File
 }
 
 func otherHost(t *testing.T) (tls.Certificate, string) {
-	ca := newPKI(t)
-	c, _ := ca.leaf(t, []string{"dhis2.other.example"}, validPeriod[0], validPeriod[1])
-	return c, ca.caFile
+	ca := testpki.NewCA(t)
+	return ca.Issue(t, []string{"dhis2.other.example"}, testpki.Valid()).Certificate, ca.File
 }
 
 // unresolvable names a host under .invalid (RFC 6761), resolved by a local
