@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/dhis2sim"
-	"github.com/dhis2-chap/chap_exporter/internal/testpki"
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
@@ -140,19 +140,19 @@ func tlsSim(cert func(t *testing.T) (tls.Certificate, string), trust bool) func(
 }
 
 func selfSigned(t *testing.T) (tls.Certificate, string) {
-	var ca *testpki.CA // nil: self-signed
-	leaf := ca.Issue(t, []string{"127.0.0.1"}, testpki.Valid())
+	var ca *testkit.CA // nil: self-signed
+	leaf := ca.Issue(t, []string{"127.0.0.1"}, testkit.Valid())
 	return leaf.Certificate, leaf.CertFile
 }
 
 func expired(t *testing.T) (tls.Certificate, string) {
-	ca := testpki.NewCA(t)
-	return ca.Issue(t, []string{"127.0.0.1"}, testpki.Expired()).Certificate, ca.File
+	ca := testkit.NewCA(t)
+	return ca.Issue(t, []string{"127.0.0.1"}, testkit.Expired()).Certificate, ca.File
 }
 
 func otherHost(t *testing.T) (tls.Certificate, string) {
-	ca := testpki.NewCA(t)
-	return ca.Issue(t, []string{"dhis2.other.example"}, testpki.Valid()).Certificate, ca.File
+	ca := testkit.NewCA(t)
+	return ca.Issue(t, []string{"dhis2.other.example"}, testkit.Valid()).Certificate, ca.File
 }
 
 // unresolvable names a host under .invalid (RFC 6761), resolved by a local

@@ -3,55 +3,13 @@ package server_test
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 	"github.com/dhis2-chap/chap_exporter/server"
 )
-
-// gate is a DHIS2 that holds every request until it is opened and reports
-// each arrival, so tests can keep probes in flight without sleeping.
-type gate struct {
-	URL     string
-	arrived chan struct{}
-	release chan struct{}
-	once    sync.Once
-}
-
-func newGate(t *testing.T) *gate {
-	t.Helper()
-	g := &gate{arrived: make(chan struct{}, 100), release: make(chan struct{})}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g.arrived <- struct{}{}
-		select {
-		case <-g.release:
-		case <-r.Context().Done():
-		}
-		http.Error(w, "held, then released", http.StatusServiceUnavailable)
-	}))
-	g.URL = srv.URL
-	t.Cleanup(func() { g.open(); srv.Close() })
-	return g
-}
-
-func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
-
-// await receives from ch, failing the test instead of hanging when a
-// broken exporter never sends.
-func await[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(30 * time.Second):
-		t.Fatalf("gave up waiting for %s", what)
-		panic("unreachable")
-	}
-}
 
 // addTarget appends a dhis2_ping-only target at url and reloads.
 func (f *fixture) addTarget(t *testing.T, name, url string) {
@@ -85,14 +43,14 @@ func (f *fixture) probeAsync(target string) <-chan int {
 func TestMaxRequests(t *testing.T) {
 	const limit = 3
 	f := newFixture(t, func(o *server.Options) { o.MaxRequests = limit })
-	g := newGate(t)
+	g := testkit.NewGate(t)
 	f.addTarget(t, "slow", g.URL)
 
 	// Probes of a slow target hold their slots...
 	var slow []<-chan int
 	for range limit - 1 {
 		slow = append(slow, f.probeAsync("slow"))
-		await(t, g.arrived, "a slow probe to reach its target")
+		g.AwaitN(t, 1)
 	}
 	// ...without delaying a healthy target.
 	if code, body := f.get(t, "/probe?target=demo"); code != 200 || !strings.Contains(body, "probe_success 1") {
@@ -102,7 +60,7 @@ func TestMaxRequests(t *testing.T) {
 	// With every slot held, the next probe is refused at once: nothing can
 	// free a slot while the gate is shut, so it cannot have waited for one.
 	slow = append(slow, f.probeAsync("slow"))
-	await(t, g.arrived, "the last slow probe to reach its target")
+	g.AwaitN(t, 1)
 	f.sim.ClearRequests()
 	code, body := f.get(t, "/probe?target=demo")
 	if want := fmt.Sprintf("too many probes in flight (at most %d at once, --web.max-requests); try again later\n", limit); code != 503 || body != want {
@@ -119,9 +77,9 @@ func TestMaxRequests(t *testing.T) {
 		}
 	}
 
-	g.open()
+	g.Open()
 	for _, ch := range slow {
-		if c := await(t, ch, "a released slow probe"); c != 200 {
+		if c := testkit.Await(t, ch, "a released slow probe"); c != 200 {
 			t.Errorf("released slow probe answered %d, want 200", c)
 		}
 	}
