@@ -28,8 +28,10 @@ test: tools test-go test-metrics
 tools:
 	@./scripts/ensure-tools.sh
 
+# The load test runs again without -race, at its full 10 000 probes.
 test-go:
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run '^TestManyProbesLeakNothing$$' ./server
 
 # promtool lints the golden /probe outputs: the same text Prometheus scrapes.
 test-metrics:

@@ -53,7 +53,7 @@ func TestMaxRequests(t *testing.T) {
 		g.AwaitN(t, 1)
 	}
 	// ...without delaying a healthy target.
-	if code, body := f.get(t, "/probe?target=demo"); code != 200 || !strings.Contains(body, "probe_success 1") {
+	if code, body := f.get(t, "/probe?target=demo"); code != 200 || !strings.Contains(body, "\nprobe_success 1\n") {
 		t.Fatalf("healthy target next to slow ones answered %d:\n%s", code, body)
 	}
 

@@ -26,6 +26,7 @@ const (
 // fixture is an exporter serving a config with two targets on one simulator.
 type fixture struct {
 	sim        *dhis2sim.Sim
+	simURL     string
 	exporter   *httptest.Server
 	srv        *server.Server
 	configFile string
@@ -60,7 +61,7 @@ func newFixture(t *testing.T, options ...func(*server.Options)) *fixture {
 		t.Fatal(err)
 	}
 	t.Setenv("FIXTURE_PASSWORD", canaryPassword)
-	f := &fixture{sim: sim, configFile: filepath.Join(dir, "chap.yml"), logs: &syncBuffer{}}
+	f := &fixture{sim: sim, simURL: dhis2.URL, configFile: filepath.Join(dir, "chap.yml"), logs: &syncBuffer{}}
 	f.writeConfig(t, fmt.Sprintf(`targets:
   demo:
     url: %[1]s
@@ -284,7 +285,7 @@ func TestReload(t *testing.T) {
 	if code, _ := f.get(t, "/probe?target=demo"); code != 400 {
 		t.Errorf("removed target answered %d, want 400", code)
 	}
-	if code, body := f.get(t, "/probe?target=renamed"); code != 200 || !strings.Contains(body, "probe_success 1") {
+	if code, body := f.get(t, "/probe?target=renamed"); code != 200 || !strings.Contains(body, "\nprobe_success 1\n") {
 		t.Errorf("added target answered %d:\n%s", code, body)
 	}
 	if _, m := f.get(t, "/metrics"); !strings.Contains(m, "chap_exporter_config_last_reload_successful 1") {

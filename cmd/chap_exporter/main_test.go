@@ -231,7 +231,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		body                       string
 	}{
 		{"metrics with the password", "/metrics", "prometheus", password, 200, "chap_exporter_build_info"},
-		{"probe with the password", "/probe?target=demo", "prometheus", password, 200, "probe_success 1"},
+		{"probe with the password", "/probe?target=demo", "prometheus", password, 200, "\nprobe_success 1\n"},
 		{"metrics with a wrong password", "/metrics", "prometheus", "wrong", 401, "Unauthorized"},
 		{"probe with a wrong password", "/probe?target=demo", "prometheus", "wrong", 401, "Unauthorized"},
 		{"probe without credentials", "/probe?target=demo", "", "", 401, "Unauthorized"},
@@ -358,7 +358,7 @@ func TestSIGHUPReloadsWhileProbesAreInFlight(t *testing.T) {
 		_, m := e.get(t, "/metrics")
 		return strings.Contains(m, "chap_exporter_config_last_reload_successful 0")
 	})
-	if code, body := e.get(t, "/probe?target=renamed"); code != 200 || !strings.Contains(body, "probe_success 1") {
+	if code, body := e.get(t, "/probe?target=renamed"); code != 200 || !strings.Contains(body, "\nprobe_success 1\n") {
 		t.Errorf("after a failed reload the old target answered %d:\n%s", code, body)
 	}
 	select {
