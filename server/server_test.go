@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -240,7 +242,63 @@ func TestCanarySecretsNeverAppear(t *testing.T) {
 	}
 	f.sim.Update(func(st *dhis2sim.State) { st.RejectCredentials = true })
 	_, body := f.get(t, "/probe?target=basic&debug=true")
-	outputs = append(outputs, body, f.logs.String())
+	outputs = append(outputs, body)
+
+	// DHIS2 (or a proxy) echoing the credential it received back in an error message.
+	echoes := map[string]string{
+		"demo":   "ApiToken " + canaryToken,
+		"basic":  "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+canaryPassword)),
+		"inline": "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+canaryPassword)),
+	}
+	for target, header := range echoes {
+		f.sim.Update(func(st *dhis2sim.State) {
+			st.RejectCredentials = false
+			st.SetFault(dhis2sim.Me, dhis2sim.Fault{Status: 500,
+				Body: fmt.Sprintf(`{"httpStatus":"Internal Server Error","message":"bad header %s"}`, header)})
+		})
+		_, body := f.get(t, "/probe?target="+target+"&debug=true")
+		scheme, _, _ := strings.Cut(header, " ")
+		if !strings.Contains(body, "bad header "+scheme+" <secret>") {
+			t.Errorf("%s: the echoed credential was not shown as <secret>:\n%s", target, body)
+		}
+		outputs = append(outputs, body)
+	}
+
+	// Broken configurations with a secret in the wrong place: the reload
+	// error (answer and log line) must not repeat it.
+	good, err := os.ReadFile(f.configFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, broken := range []string{
+		"    auth: {username: admin, password: [" + canaryPassword + "]}\n",
+		"    auth: {username: admin, password: \"" + canaryPassword[:2] + "\\n" + canaryPassword[2:] + "\", token: x}\n",
+		"    tokn: " + canaryToken + "\n",
+		"    checks: " + canaryToken + "\n",
+	} {
+		f.writeConfig(t, "targets:\n  demo:\n    url: http://dhis2.example.org\n"+broken)
+		req, _ := http.NewRequest(http.MethodPost, f.exporter.URL+"/-/reload", nil)
+		code, body := do(t, req)
+		if code != 500 {
+			t.Errorf("broken config %q reloaded with %d", broken, code)
+		}
+		outputs = append(outputs, body)
+	}
+	for _, url := range []string{"http://admin:" + canaryPassword + "@dhis2.example.org", "http://dhis2.example.org/?token=" + canaryToken} {
+		f.writeConfig(t, "targets:\n  demo:\n    url: "+url+"\n")
+		req, _ := http.NewRequest(http.MethodPost, f.exporter.URL+"/-/reload", nil)
+		_, body := do(t, req)
+		outputs = append(outputs, body)
+	}
+	f.writeConfig(t, string(good))
+	if _, err := f.srv.Reload(); err != nil && !errors.Is(err, server.ErrUnchanged) {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/config", "/", "/metrics"} {
+		_, body := f.get(t, path)
+		outputs = append(outputs, body)
+	}
+	outputs = append(outputs, f.logs.String())
 	basic := "YWRtaW46Y2FuYXJ5LXB3LTZiMWY" // base64("admin:canary-pw-6b1f") prefix
 	for i, out := range outputs {
 		for _, canary := range []string{canaryPassword, canaryToken, basic} {
