@@ -13,7 +13,7 @@ LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) \
 DEMO_PORT ?= 9977
 SIM_PORT  ?= 8080
 
-.PHONY: all build test tools test-go test-metrics lint bench demo clean
+.PHONY: all build test tools test-go test-metrics lint bench fuzz demo clean
 
 all: lint test build
 
@@ -28,8 +28,10 @@ test: tools test-go test-metrics
 tools:
 	@./scripts/ensure-tools.sh
 
+# The load test runs again without -race, at its full 10 000 probes.
 test-go:
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run '^TestManyProbesLeakNothing$$' ./server
 
 # promtool lints the golden /probe outputs: the same text Prometheus scrapes.
 test-metrics:
@@ -47,6 +49,19 @@ lint:
 ## bench: benchmarks with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Fuzz targets as package:FuzzName; each runs for FUZZTIME.
+FUZZTIME     ?= 10s
+FUZZ_TARGETS := config:FuzzParse prober:FuzzParseMe prober:FuzzParseSystemInfo \
+                prober:FuzzParseRoutes prober:FuzzParseApps prober:FuzzParseChapInfo
+
+## fuzz: run every fuzz test for FUZZTIME (default 10s); crashers land in testdata/fuzz/
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t#*:}; \
+		echo "go test -run '^$$' -fuzz '^$$fn\$$' -fuzztime $(FUZZTIME) ./$$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
+	done
 
 ## demo: start the simulator and the exporter and print curl lines to try
 demo: build

@@ -35,7 +35,7 @@ func NewExporter(reg prometheus.Registerer) *Exporter {
 		}, []string{"target"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chap_exporter_probe_requests_rejected_total",
-			Help: "/probe requests refused before probing, by reason (missing_target, unknown_target, bad_request).",
+			Help: "/probe requests refused before probing, by reason (missing_target, unknown_target, bad_request, method_not_allowed, too_many_requests).",
 		}, []string{"reason"}),
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "chap_exporter_config_last_reload_successful",
@@ -50,7 +50,7 @@ func NewExporter(reg prometheus.Registerer) *Exporter {
 			Help: "Number of targets in the loaded configuration.",
 		}),
 	}
-	for _, reason := range []string{"missing_target", "unknown_target", "bad_request"} {
+	for _, reason := range []string{"missing_target", "unknown_target", "bad_request", "method_not_allowed", "too_many_requests"} {
 		e.rejected.WithLabelValues(reason)
 	}
 	reg.MustRegister(

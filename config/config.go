@@ -102,7 +102,8 @@ func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
 	parsed, err := model.ParseDuration(node.Value)
 	if err != nil || node.Kind != yaml.ScalarNode {
 		return &yaml.TypeError{Errors: []string{
-			fmt.Sprintf("line %d: invalid duration %q (want e.g. 10s, 1m30s)", node.Line, node.Value),
+			// The value is not echoed: it may be a misplaced secret.
+			fmt.Sprintf("line %d: invalid duration (want e.g. 10s, 1m30s)", node.Line),
 		}}
 	}
 	*d = Duration(parsed)

@@ -142,9 +142,11 @@ func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
 }
 
 var (
-	yamlLineRE    = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	// (?s): a quoted value in a message can span lines; it must still
+	// match, or the raw message (value included) would be shown.
+	yamlLineRE    = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
 	unknownKeyRE  = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-	cannotParseRE = regexp.MustCompile(`^cannot unmarshal !!(\w+)(?: ` + "`" + `(.*)` + "`" + `)? into (\S+)$`)
+	cannotParseRE = regexp.MustCompile(`(?s)^cannot unmarshal !!(\w+)(?: ` + "`" + `(.*)` + "`" + `)? into (\S+)$`)
 )
 
 // yamlError turns the YAML library's messages into located one-line errors;

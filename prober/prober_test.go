@@ -156,26 +156,32 @@ func TestProbeAgainstSimulatorScenarios(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
-			report := probe(t, target, 5*time.Second)
-			got := outcomes(report)
-			for _, check := range builtinChecks {
-				want := tt.want[check]
-				if want == "" {
-					want = "ok"
-				}
-				if got[check] != want {
-					t.Errorf("%s = %s, want %s (message: %s)", check, got[check], want, message(report, check))
-				}
-			}
-			if report.Success() != tt.success {
-				t.Errorf("Success() = %t, want %t", report.Success(), tt.success)
-			}
+			checkOutcomes(t, probe(t, target, 5*time.Second), tt.want, tt.success)
 		})
 	}
 	for _, s := range dhis2sim.Scenarios() {
 		if !covered[s.Name] {
 			t.Errorf("simulator scenario %q has no expectation here", s.Name)
 		}
+	}
+}
+
+// checkOutcomes asserts the outcome of every built-in check (want lists
+// those that are not simply ok) and the probe's success.
+func checkOutcomes(t *testing.T, report *prober.Report, want map[string]string, success bool) {
+	t.Helper()
+	got := outcomes(report)
+	for _, check := range builtinChecks {
+		w := want[check]
+		if w == "" {
+			w = "ok"
+		}
+		if got[check] != w {
+			t.Errorf("%s = %s, want %s (message: %s)", check, got[check], w, message(report, check))
+		}
+	}
+	if report.Success() != success {
+		t.Errorf("Success() = %t, want %t", report.Success(), success)
 	}
 }
 

@@ -87,15 +87,22 @@ func (s *Session) GetPage(ctx context.Context, path string) (int, error) {
 	}
 	resp, err := s.probe.prober.pageClient.Do(req)
 	rec := Request{Path: path, Duration: time.Since(start)}
-	if err != nil {
+	fail := func(err error) (int, error) {
 		f := s.probe.classify(err)
 		rec.Error = f.Msg
 		s.requests = append(s.requests, rec)
 		return 0, f
 	}
+	if err != nil {
+		return fail(err)
+	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxBodyBytes))
+	// A page whose body stalls or is cut off did not load: headers alone are not an answer.
+	_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxBodyBytes))
 	rec.StatusCode, rec.Duration = resp.StatusCode, time.Since(start)
+	if err != nil {
+		return fail(err)
+	}
 	if final := resp.Request.URL; final.Path != path || final.Host != req.URL.Host {
 		rec.Path += " → " + final.Redacted() // redirected; the URL has no credentials to hide, Redacted is belt and braces
 	}

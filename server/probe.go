@@ -25,6 +25,7 @@ const maxTargetEcho = 64
 func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
+		s.metrics.Rejected("method_not_allowed")
 		http.Error(w, "/probe takes GET or HEAD", http.StatusMethodNotAllowed)
 		return
 	}

@@ -28,6 +28,9 @@ type Options struct {
 	TimeoutOffset time.Duration
 	UserAgent     string
 	Logger        *slog.Logger
+	// MaxRequests bounds the /probe requests served at once; more get
+	// 503. 0 means no limit.
+	MaxRequests int
 }
 
 // Server serves the exporter's endpoints.
@@ -36,6 +39,7 @@ type Server struct {
 	logger   *slog.Logger
 	registry *prometheus.Registry
 	metrics  *collector.Exporter
+	probes   limiter
 
 	reloadMu sync.Mutex // one reload at a time
 	state    atomic.Pointer[state]
@@ -55,7 +59,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry()}
+	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry(), probes: newLimiter(opts.MaxRequests)}
 	s.metrics = collector.NewExporter(s.registry)
 	if _, err := s.Reload(); err != nil {
 		return nil, err
@@ -126,13 +130,13 @@ func (s *Server) Config() *config.Config { return s.state.Load().cfg }
 // Handler returns the exporter's HTTP routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/probe", s.handleProbe)
+	mux.HandleFunc("/probe", s.limitProbes(s.handleProbe))
 	mux.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/config", s.handleConfig)
 	mux.HandleFunc("/-/healthy", textHandler("Healthy"))
 	mux.HandleFunc("/-/ready", textHandler("Ready"))
 	mux.HandleFunc("/-/reload", s.handleReload)
-	mux.HandleFunc("/status", s.handleStatus)
+	mux.HandleFunc("/status", s.limitProbes(s.handleStatus)) // it probes too
 	mux.HandleFunc("/sd", s.handleSD)
 	mux.HandleFunc("/{$}", s.handleStatusPage)
 	return mux

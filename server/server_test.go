@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,6 +28,7 @@ const (
 // fixture is an exporter serving a config with two targets on one simulator.
 type fixture struct {
 	sim        *dhis2sim.Sim
+	simURL     string
 	exporter   *httptest.Server
 	srv        *server.Server
 	configFile string
@@ -49,7 +52,8 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture starts the exporter; options change its server.Options.
+func newFixture(t *testing.T, options ...func(*server.Options)) *fixture {
 	t.Helper()
 	sim := dhis2sim.New(dhis2sim.Options{Password: canaryPassword, Token: canaryToken})
 	dhis2 := httptest.NewServer(sim)
@@ -59,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Setenv("FIXTURE_PASSWORD", canaryPassword)
-	f := &fixture{sim: sim, configFile: filepath.Join(dir, "chap.yml"), logs: &syncBuffer{}}
+	f := &fixture{sim: sim, simURL: dhis2.URL, configFile: filepath.Join(dir, "chap.yml"), logs: &syncBuffer{}}
 	f.writeConfig(t, fmt.Sprintf(`targets:
   demo:
     url: %[1]s
@@ -74,7 +78,11 @@ func newFixture(t *testing.T) *fixture {
     checks: [dhis2_ping]
 `, dhis2.URL, canaryPassword))
 	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(server.Options{ConfigFile: f.configFile, Logger: logger, UserAgent: "chap_exporter/test", TimeoutOffset: 500 * time.Millisecond})
+	opts := server.Options{ConfigFile: f.configFile, Logger: logger, UserAgent: "chap_exporter/test", TimeoutOffset: 500 * time.Millisecond}
+	for _, o := range options {
+		o(&opts)
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +142,16 @@ func TestProbeRejectsBadRequests(t *testing.T) {
 		{"odd debug value", "GET", "/probe?target=demo&debug=yes", 400, "debug must be true or false, not \"yes\"\n"},
 		{"long target is truncated", "GET", "/probe?target=" + strings.Repeat("x", 5000), 400, "unknown target \"" + strings.Repeat("x", 64) + "…\": configured targets are basic, demo, inline\n"},
 		{"POST", "POST", "/probe?target=demo", 405, "/probe takes GET or HEAD\n"},
+		{"PUT", "PUT", "/probe?target=demo", 405, "/probe takes GET or HEAD\n"},
+		{"DELETE", "DELETE", "/probe?target=demo", 405, "/probe takes GET or HEAD\n"},
+		{"OPTIONS", "OPTIONS", "/probe?target=demo", 405, "/probe takes GET or HEAD\n"},
+		{"repeated debug", "GET", "/probe?target=demo&debug=true&debug=false", 400, "debug parameter given more than once\n"},
+		{"empty debug", "GET", "/probe?target=demo&debug=", 400, "debug must be true or false, not \"\"\n"},
+		{"long debug is truncated", "GET", "/probe?target=demo&debug=" + strings.Repeat("y", 5000), 400, "debug must be true or false, not \"" + strings.Repeat("y", 64) + "…\"\n"},
+		{"target with a newline stays one line", "GET", "/probe?target=demo%0Aprobe_success%201", 400, "unknown target \"demo\\nprobe_success 1\": configured targets are basic, demo, inline\n"},
+		{"target with invalid UTF-8", "GET", "/probe?target=%ff%fe", 400, "unknown target \"\\xff\\xfe\": configured targets are basic, demo, inline\n"},
+		{"semicolon query is not a target", "GET", "/probe?target=demo;debug=true", 400, "missing target parameter: use /probe?target=NAME\n"},
+		{"many repeated parameters", "GET", "/probe?" + strings.Repeat("target=demo&", 1000), 400, "target parameter given more than once\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,6 +161,9 @@ func TestProbeRejectsBadRequests(t *testing.T) {
 			if code != tt.code || body != tt.body {
 				t.Errorf("got %d %q, want %d %q", code, body, tt.code, tt.body)
 			}
+			if strings.Count(body, "\n") != 1 {
+				t.Errorf("answer is not one line: %q", body)
+			}
 			if n := len(f.sim.Requests()); n != 0 {
 				t.Errorf("%d requests reached DHIS2, want none", n)
 			}
@@ -150,9 +171,10 @@ func TestProbeRejectsBadRequests(t *testing.T) {
 	}
 	_, metrics := f.get(t, "/metrics")
 	for _, want := range []string{
-		`chap_exporter_probe_requests_rejected_total{reason="missing_target"} 2`,
-		`chap_exporter_probe_requests_rejected_total{reason="unknown_target"} 3`,
-		`chap_exporter_probe_requests_rejected_total{reason="bad_request"} 2`,
+		`chap_exporter_probe_requests_rejected_total{reason="missing_target"} 3`,
+		`chap_exporter_probe_requests_rejected_total{reason="unknown_target"} 5`,
+		`chap_exporter_probe_requests_rejected_total{reason="bad_request"} 6`,
+		`chap_exporter_probe_requests_rejected_total{reason="method_not_allowed"} 4`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -220,7 +242,63 @@ func TestCanarySecretsNeverAppear(t *testing.T) {
 	}
 	f.sim.Update(func(st *dhis2sim.State) { st.RejectCredentials = true })
 	_, body := f.get(t, "/probe?target=basic&debug=true")
-	outputs = append(outputs, body, f.logs.String())
+	outputs = append(outputs, body)
+
+	// DHIS2 (or a proxy) echoing the credential it received back in an error message.
+	echoes := map[string]string{
+		"demo":   "ApiToken " + canaryToken,
+		"basic":  "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+canaryPassword)),
+		"inline": "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+canaryPassword)),
+	}
+	for target, header := range echoes {
+		f.sim.Update(func(st *dhis2sim.State) {
+			st.RejectCredentials = false
+			st.SetFault(dhis2sim.Me, dhis2sim.Fault{Status: 500,
+				Body: fmt.Sprintf(`{"httpStatus":"Internal Server Error","message":"bad header %s"}`, header)})
+		})
+		_, body := f.get(t, "/probe?target="+target+"&debug=true")
+		scheme, _, _ := strings.Cut(header, " ")
+		if !strings.Contains(body, "bad header "+scheme+" <secret>") {
+			t.Errorf("%s: the echoed credential was not shown as <secret>:\n%s", target, body)
+		}
+		outputs = append(outputs, body)
+	}
+
+	// Broken configurations with a secret in the wrong place: the reload
+	// error (answer and log line) must not repeat it.
+	good, err := os.ReadFile(f.configFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, broken := range []string{
+		"    auth: {username: admin, password: [" + canaryPassword + "]}\n",
+		"    auth: {username: admin, password: \"" + canaryPassword[:2] + "\\n" + canaryPassword[2:] + "\", token: x}\n",
+		"    tokn: " + canaryToken + "\n",
+		"    checks: " + canaryToken + "\n",
+	} {
+		f.writeConfig(t, "targets:\n  demo:\n    url: http://dhis2.example.org\n"+broken)
+		req, _ := http.NewRequest(http.MethodPost, f.exporter.URL+"/-/reload", nil)
+		code, body := do(t, req)
+		if code != 500 {
+			t.Errorf("broken config %q reloaded with %d", broken, code)
+		}
+		outputs = append(outputs, body)
+	}
+	for _, url := range []string{"http://admin:" + canaryPassword + "@dhis2.example.org", "http://dhis2.example.org/?token=" + canaryToken} {
+		f.writeConfig(t, "targets:\n  demo:\n    url: "+url+"\n")
+		req, _ := http.NewRequest(http.MethodPost, f.exporter.URL+"/-/reload", nil)
+		_, body := do(t, req)
+		outputs = append(outputs, body)
+	}
+	f.writeConfig(t, string(good))
+	if _, err := f.srv.Reload(); err != nil && !errors.Is(err, server.ErrUnchanged) {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/config", "/", "/metrics"} {
+		_, body := f.get(t, path)
+		outputs = append(outputs, body)
+	}
+	outputs = append(outputs, f.logs.String())
 	basic := "YWRtaW46Y2FuYXJ5LXB3LTZiMWY" // base64("admin:canary-pw-6b1f") prefix
 	for i, out := range outputs {
 		for _, canary := range []string{canaryPassword, canaryToken, basic} {
@@ -265,7 +343,7 @@ func TestReload(t *testing.T) {
 	if code, _ := f.get(t, "/probe?target=demo"); code != 400 {
 		t.Errorf("removed target answered %d, want 400", code)
 	}
-	if code, body := f.get(t, "/probe?target=renamed"); code != 200 || !strings.Contains(body, "probe_success 1") {
+	if code, body := f.get(t, "/probe?target=renamed"); code != 200 || !strings.Contains(body, "\nprobe_success 1\n") {
 		t.Errorf("added target answered %d:\n%s", code, body)
 	}
 	if _, m := f.get(t, "/metrics"); !strings.Contains(m, "chap_exporter_config_last_reload_successful 1") {

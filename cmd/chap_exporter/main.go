@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -48,6 +49,7 @@ func run() int {
 		configExample = kingpin.Flag("config.example", "Print an annotated configuration covering every key and exit.").Bool()
 		configCheck   = kingpin.Flag("config.check", "Validate the configuration file, print the result and exit (0 valid, 1 invalid).").Bool()
 		timeoutOffset = kingpin.Flag("timeout-offset", "Seconds subtracted from Prometheus's scrape timeout to leave time to answer.").Default("0.5").Float64()
+		maxRequests   = kingpin.Flag("web.max-requests", "Maximum number of /probe requests served at once; more get 503. 0 means no limit.").Default(strconv.Itoa(server.DefaultMaxRequests)).Int()
 		toolkitFlags  = webflag.AddFlags(kingpin.CommandLine, ":9977")
 	)
 	logConfig := &promslog.Config{}
@@ -91,6 +93,7 @@ func run() int {
 		TimeoutOffset: time.Duration(*timeoutOffset * float64(time.Second)),
 		UserAgent:     name + "/" + version.Version,
 		Logger:        logger,
+		MaxRequests:   *maxRequests,
 	})
 	if err != nil {
 		logger.Error("Cannot start", "err", err)

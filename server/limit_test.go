@@ -1,0 +1,105 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
+	"github.com/dhis2-chap/chap_exporter/server"
+)
+
+// addTarget appends a dhis2_ping-only target at url and reloads.
+func (f *fixture) addTarget(t *testing.T, name, url string) {
+	t.Helper()
+	old, err := os.ReadFile(f.configFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.writeConfig(t, fmt.Sprintf("%s  %s:\n    url: %s\n    checks: [dhis2_ping]\n    timeout: 1m\n", old, name, url))
+	if _, err := f.srv.Reload(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// probeAsync starts a probe of target and delivers its HTTP status (0 when
+// the request failed).
+func (f *fixture) probeAsync(target string) <-chan int {
+	ch := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(f.exporter.URL + "/probe?target=" + target)
+		if err != nil {
+			ch <- 0
+			return
+		}
+		resp.Body.Close()
+		ch <- resp.StatusCode
+	}()
+	return ch
+}
+
+func TestMaxRequests(t *testing.T) {
+	const limit = 3
+	f := newFixture(t, func(o *server.Options) { o.MaxRequests = limit })
+	g := testkit.NewGate(t)
+	f.addTarget(t, "slow", g.URL)
+
+	// Probes of a slow target hold their slots...
+	var slow []<-chan int
+	for range limit - 1 {
+		slow = append(slow, f.probeAsync("slow"))
+		g.AwaitN(t, 1)
+	}
+	// ...without delaying a healthy target.
+	if code, body := f.get(t, "/probe?target=demo"); code != 200 || !strings.Contains(body, "\nprobe_success 1\n") {
+		t.Fatalf("healthy target next to slow ones answered %d:\n%s", code, body)
+	}
+
+	// With every slot held, the next probe is refused at once: nothing can
+	// free a slot while the gate is shut, so it cannot have waited for one.
+	slow = append(slow, f.probeAsync("slow"))
+	g.AwaitN(t, 1)
+	f.sim.ClearRequests()
+	code, body := f.get(t, "/probe?target=demo")
+	if want := fmt.Sprintf("too many probes in flight (at most %d at once, --web.max-requests); try again later\n", limit); code != 503 || body != want {
+		t.Errorf("probe beyond the limit = %d %q, want 503 %q", code, body, want)
+	}
+	if n := len(f.sim.Requests()); n != 0 {
+		t.Errorf("a refused probe sent %d requests", n)
+	}
+	for _, ch := range slow {
+		select {
+		case c := <-ch:
+			t.Fatalf("a slow probe finished (%d) while its target held it", c)
+		default:
+		}
+	}
+
+	g.Open()
+	for _, ch := range slow {
+		if c := testkit.Await(t, ch, "a released slow probe"); c != 200 {
+			t.Errorf("released slow probe answered %d, want 200", c)
+		}
+	}
+	if code, _ := f.get(t, "/probe?target=demo"); code != 200 {
+		t.Errorf("after the slow probes ended, a probe answered %d", code)
+	}
+	if _, m := f.get(t, "/metrics"); !strings.Contains(m, `chap_exporter_probe_requests_rejected_total{reason="too_many_requests"} 1`) {
+		t.Error("the refused probe was not counted")
+	}
+}
+
+// TestOversizedRequestIsRefusedByHTTPServer: a query beyond net/http's
+// 1 MiB header limit never reaches /probe (so it is not counted there).
+func TestOversizedRequestIsRefusedByHTTPServer(t *testing.T) {
+	f := newFixture(t)
+	code, body := f.get(t, "/probe?target="+strings.Repeat("x", 2<<20))
+	if code != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("2 MiB query answered %d %.80q, want 431", code, body)
+	}
+	if n := len(f.sim.Requests()); n != 0 {
+		t.Errorf("%d requests reached DHIS2", n)
+	}
+}
