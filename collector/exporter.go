@@ -1,0 +1,89 @@
+package collector
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+
+	"github.com/dhis2-chap/chap_exporter/prober"
+)
+
+// Exporter holds the exporter's own metrics, served on /metrics.
+type Exporter struct {
+	probes         *prometheus.CounterVec
+	probeDuration  *prometheus.HistogramVec
+	rejected       *prometheus.CounterVec
+	reloadOK       prometheus.Gauge
+	reloadOKTime   prometheus.Gauge
+	configuredTgts prometheus.Gauge
+}
+
+// NewExporter creates the exporter's metrics and registers them, with build
+// info and the Go and process collectors, in reg.
+func NewExporter(reg prometheus.Registerer) *Exporter {
+	e := &Exporter{
+		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chap_exporter_probes_total",
+			Help: "Probes run, by target and result (success or failure).",
+		}, []string{"target", "result"}),
+		probeDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "chap_exporter_probe_duration_seconds",
+			Help:    "Wall time of probes, by target.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"target"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chap_exporter_probe_requests_rejected_total",
+			Help: "/probe requests refused before probing, by reason (missing_target, unknown_target, bad_request).",
+		}, []string{"reason"}),
+		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chap_exporter_config_last_reload_successful",
+			Help: "1 if the last configuration load succeeded.",
+		}),
+		reloadOKTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chap_exporter_config_last_reload_success_timestamp_seconds",
+			Help: "Unix time of the last successful configuration load.",
+		}),
+		configuredTgts: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chap_exporter_targets",
+			Help: "Number of targets in the loaded configuration.",
+		}),
+	}
+	for _, reason := range []string{"missing_target", "unknown_target", "bad_request"} {
+		e.rejected.WithLabelValues(reason)
+	}
+	reg.MustRegister(
+		e.probes, e.probeDuration, e.rejected, e.reloadOK, e.reloadOKTime, e.configuredTgts,
+		versioncollector.NewCollector("chap_exporter"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return e
+}
+
+// ObserveProbe counts a finished probe.
+func (e *Exporter) ObserveProbe(r *prober.Report) {
+	result := "failure"
+	if r.Success() {
+		result = "success"
+	}
+	e.probes.WithLabelValues(r.Target, result).Inc()
+	e.probeDuration.WithLabelValues(r.Target).Observe(r.Duration.Seconds())
+}
+
+// Rejected counts a /probe request refused before probing.
+func (e *Exporter) Rejected(reason string) {
+	e.rejected.WithLabelValues(reason).Inc()
+}
+
+// ConfigLoaded records the outcome of a configuration (re)load.
+func (e *Exporter) ConfigLoaded(ok bool, at time.Time, targets int) {
+	if !ok {
+		e.reloadOK.Set(0)
+		return
+	}
+	e.reloadOK.Set(1)
+	e.reloadOKTime.Set(float64(at.Unix()))
+	e.configuredTgts.Set(float64(targets))
+}

@@ -1,0 +1,244 @@
+// Package config loads and validates the chap_exporter configuration file.
+//
+// Every problem is reported as an *Error that names the file, the line where
+// there is one, the target and the key; secret values never appear in errors.
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"time"
+
+	commoncfg "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults applied to targets that leave a key out.
+const (
+	DefaultTimeout          = 10 * time.Second
+	DefaultRouteCode        = "chap"
+	DefaultModelingAppHubID = "a29851f9-82a7-4ecd-8b2c-58e0f220bc75"
+	DefaultClimateAppHubID  = "effb986c-a3c7-485e-a2f6-5e54ff9df7c3"
+)
+
+var (
+	targetNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	routeCodeRE  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Targets map[string]*Target `yaml:"targets"`
+
+	// Warnings are accepted but discouraged settings, for the caller to log.
+	Warnings []string `yaml:"-"`
+	// Checksum identifies the file content and the secrets it resolved, so an
+	// unchanged config can skip a reload while a rotated token file cannot.
+	Checksum [sha256.Size]byte `yaml:"-"`
+}
+
+// Target is one DHIS2 server to probe.
+type Target struct {
+	// Name is the key under targets:, used as /probe?target=NAME.
+	Name             string                `yaml:"-"`
+	URL              string                `yaml:"url"`
+	Auth             Auth                  `yaml:"auth,omitempty"`
+	Timeout          Duration              `yaml:"timeout,omitempty"`
+	Checks           []string              `yaml:"checks,omitempty,flow"`
+	RouteCode        string                `yaml:"route_code,omitempty"`
+	ModelingAppHubID string                `yaml:"modeling_app_hub_id,omitempty"`
+	ClimateAppHubID  string                `yaml:"climate_app_hub_id,omitempty"`
+	TLSConfig        commoncfg.TLSConfig   `yaml:"tls_config,omitempty"`
+	ProxyConfig      commoncfg.ProxyConfig `yaml:",inline"`
+}
+
+// Names returns the target names in sorted order.
+func (c *Config) Names() []string {
+	names := make([]string, 0, len(c.Targets))
+	for name := range c.Targets {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// String renders the configuration as YAML with every secret shown as <secret>.
+func (c *Config) String() string {
+	return marshal(c)
+}
+
+// String renders one target as YAML with every secret shown as <secret>.
+func (t *Target) String() string {
+	return marshal(map[string]*Target{t.Name: t})
+}
+
+func marshal(v any) string {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprintf("# cannot render config: %v\n", err)
+	}
+	return buf.String()
+}
+
+// Duration is a time.Duration written like Prometheus durations ("10s", "1m").
+type Duration time.Duration
+
+// UnmarshalYAML parses a Prometheus duration and reports a bad one with its line.
+func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
+	parsed, err := model.ParseDuration(node.Value)
+	if err != nil || node.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{
+			fmt.Sprintf("line %d: invalid duration %q (want e.g. 10s, 1m30s)", node.Line, node.Value),
+		}}
+	}
+	*d = Duration(parsed)
+	return nil
+}
+
+// MarshalYAML renders the duration as Prometheus does.
+func (d Duration) MarshalYAML() (any, error) {
+	return model.Duration(d).String(), nil
+}
+
+// Load reads, validates and resolves the configuration file. isCheck reports
+// whether a check name is known; config does not own the list of checks.
+func Load(filename string, isCheck func(string) bool) (*Config, error) {
+	content, err := os.ReadFile(filename)
+	if err != nil {
+		return nil, &Error{File: filename, Msg: "cannot read config file", Err: err}
+	}
+	return Parse(content, filename, isCheck)
+}
+
+// Parse validates and resolves configuration content; filename locates
+// errors and relative secret and CA files.
+func Parse(content []byte, filename string, isCheck func(string) bool) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(content, &root); err != nil {
+		return nil, yamlError(filename, nil, err)
+	}
+	cfg := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(content))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: filename, Msg: "config file is empty; it needs a targets: section"}
+		}
+		return nil, yamlError(filename, &root, err)
+	}
+	loc := locator{file: filename, root: &root}
+	if len(cfg.Targets) == 0 {
+		return nil, loc.errorf("", "targets", "at least one target is required")
+	}
+	dir := filepath.Dir(filename)
+	sum := sha256.New()
+	sum.Write(content)
+	for _, name := range cfg.Names() {
+		t := cfg.Targets[name]
+		if t == nil {
+			return nil, loc.errorf(name, "", "target has no settings; it needs at least url")
+		}
+		t.Name = name
+		warnings, err := t.validate(dir, isCheck)
+		if err != nil {
+			return nil, loc.wrap(name, err)
+		}
+		cfg.Warnings = append(cfg.Warnings, warnings...)
+		sum.Write([]byte(t.Auth.credential))
+	}
+	copy(cfg.Checksum[:], sum.Sum(nil))
+	return cfg, nil
+}
+
+// keyError is a validation problem at a key path inside one target.
+type keyError struct {
+	key string
+	msg string
+	err error
+}
+
+func (e *keyError) Error() string { return e.key + ": " + e.msg }
+func (e *keyError) Unwrap() error { return e.err }
+
+func keyErrorf(key, format string, args ...any) error {
+	return &keyError{key: key, msg: fmt.Sprintf(format, args...)}
+}
+
+func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []string, err error) {
+	if !targetNameRE.MatchString(t.Name) {
+		return nil, keyErrorf("", "target name must match %s", targetNameRE)
+	}
+	if err := validateURL(t.URL); err != nil {
+		return nil, err
+	}
+	if t.Timeout == 0 {
+		t.Timeout = Duration(DefaultTimeout)
+	} else if t.Timeout < 0 {
+		return nil, keyErrorf("timeout", "must be positive")
+	}
+	if t.RouteCode == "" {
+		t.RouteCode = DefaultRouteCode
+	} else if !routeCodeRE.MatchString(t.RouteCode) {
+		return nil, keyErrorf("route_code", "%q must match %s", t.RouteCode, routeCodeRE)
+	}
+	if t.ModelingAppHubID == "" {
+		t.ModelingAppHubID = DefaultModelingAppHubID
+	}
+	if t.ClimateAppHubID == "" {
+		t.ClimateAppHubID = DefaultClimateAppHubID
+	}
+	seen := map[string]bool{}
+	for _, c := range t.Checks {
+		if !isCheck(c) {
+			return nil, keyErrorf("checks", "unknown check %q", c)
+		}
+		if seen[c] {
+			return nil, keyErrorf("checks", "check %q listed twice", c)
+		}
+		seen[c] = true
+	}
+	t.TLSConfig.SetDirectory(dir)
+	if err := t.TLSConfig.Validate(); err != nil {
+		return nil, &keyError{key: "tls_config", msg: err.Error(), err: err}
+	}
+	if _, err := commoncfg.NewTLSConfig(&t.TLSConfig); err != nil {
+		return nil, &keyError{key: "tls_config", msg: err.Error(), err: err}
+	}
+	if err := t.ProxyConfig.Validate(); err != nil {
+		return nil, &keyError{key: "proxy_url", msg: err.Error(), err: err}
+	}
+	return t.Auth.resolve(t.Name, dir)
+}
+
+func validateURL(raw string) error {
+	if raw == "" {
+		return keyErrorf("url", "is required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse echoes the input, which may hold a password: say less.
+		return keyErrorf("url", "is not a valid URL")
+	}
+	switch {
+	case u.User != nil:
+		return keyErrorf("url", "credentials in the URL are not allowed; use auth")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return keyErrorf("url", "scheme must be http or https, not %q", u.Scheme)
+	case u.Host == "":
+		return keyErrorf("url", "has no host")
+	case u.RawQuery != "" || u.Fragment != "":
+		return keyErrorf("url", "must not have a query or fragment")
+	}
+	return nil
+}

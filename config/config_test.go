@@ -1,0 +1,211 @@
+package config_test
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dhis2-chap/chap_exporter/config"
+)
+
+// knownChecks stands in for the prober's registry, which config must not import.
+func knownChecks(name string) bool {
+	switch name {
+	case "http_2xx", "dhis2_ping", "dhis2_system_info", "dhis2_chap_system_info":
+		return true
+	}
+	return false
+}
+
+func setEnv(t *testing.T) {
+	t.Setenv("CHAP_TEST_TOKEN", "d2pat_env-canary-secret")
+	t.Setenv("CHAP_TEST_PASSWORD", "env-canary-password")
+	t.Setenv("CHAP_TEST_EMPTY", "  ")
+	os.Unsetenv("CHAP_TEST_UNSET")
+}
+
+func TestLoadRejectsInvalidFiles(t *testing.T) {
+	setEnv(t)
+	tests := []struct {
+		file string
+		want string
+	}{
+		{"unknown-key", `testdata/invalid/unknown-key.yml:5: target "prod": unknown key "tokn_env"`},
+		{"bad-duration", `testdata/invalid/bad-duration.yml:4: target "prod": invalid duration "10x" (want e.g. 10s, 1m30s)`},
+		{"negative-timeout", `testdata/invalid/negative-timeout.yml:4: target "prod": invalid duration "-5s" (want e.g. 10s, 1m30s)`},
+		{"two-auth-modes", `testdata/invalid/two-auth-modes.yml:4: target "prod": auth: choose one of token (token, token_env, token_file) or username with a password, not both`},
+		{"missing-env", `testdata/invalid/missing-env.yml:5: target "prod": auth.token_env: environment variable CHAP_TEST_UNSET is not set`},
+		{"empty-env", `testdata/invalid/empty-env.yml:5: target "prod": auth.token_env: environment variable CHAP_TEST_EMPTY is empty`},
+		{"unreadable-secret-file", `testdata/invalid/unreadable-secret-file.yml:6: target "prod": auth.password_file: cannot read password file testdata/invalid/does-not-exist.txt`},
+		{"username-without-password", `testdata/invalid/username-without-password.yml:4: target "prod": auth: username "ops" needs password_env, password_file or password`},
+		{"password-without-username", `testdata/invalid/password-without-username.yml:4: target "prod": auth: a password needs a username`},
+		{"two-token-sources", `testdata/invalid/two-token-sources.yml:4: target "prod": auth: give the token once: token, token_env or token_file`},
+		{"credentials-in-url", `testdata/invalid/credentials-in-url.yml:3: target "prod": url: credentials in the URL are not allowed; use auth`},
+		{"missing-url", `testdata/invalid/missing-url.yml:2: target "prod": url: is required`},
+		{"bad-scheme", `testdata/invalid/bad-scheme.yml:3: target "prod": url: scheme must be http or https, not "ftp"`},
+		{"url-with-query", `testdata/invalid/url-with-query.yml:3: target "prod": url: must not have a query or fragment`},
+		{"unknown-check", `testdata/invalid/unknown-check.yml:4: target "prod": checks: unknown check "dhis2_pong"`},
+		{"duplicate-check", `testdata/invalid/duplicate-check.yml:4: target "prod": checks: check "dhis2_ping" listed twice`},
+		{"bad-target-name", `testdata/invalid/bad-target-name.yml:2: target "prod/eu": target name must match ^[A-Za-z0-9_.-]+$`},
+		{"bad-route-code", `testdata/invalid/bad-route-code.yml:4: target "prod": route_code: "chap/x" must match ^[A-Za-z0-9_-]+$`},
+		{"no-targets", `testdata/invalid/no-targets.yml:1: targets: at least one target is required`},
+		{"empty", `testdata/invalid/empty.yml: config file is empty; it needs a targets: section`},
+		{"checks-not-a-list", `testdata/invalid/checks-not-a-list.yml:4: target "prod": wrong type: a string where a list was expected`},
+		{"duplicate-target", `testdata/invalid/duplicate-target.yml:4: target "prod": mapping key "prod" already defined at line 2`},
+		{"missing-ca-file", `testdata/invalid/missing-ca-file.yml:4: target "prod": tls_config: unable to read CA cert`},
+		{"second-target-bad", `testdata/invalid/second-target-bad.yml:7: target "bad": auth.token_env: environment variable CHAP_TEST_UNSET is not set`},
+		{"unknown-top-level", `testdata/invalid/unknown-top-level.yml:4: unknown key "global"`},
+		{"target-null", `testdata/invalid/target-null.yml:2: target "prod": target has no settings; it needs at least url`},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			seen[tt.file+".yml"] = true
+			_, err := config.Load(filepath.Join("testdata", "invalid", tt.file+".yml"), knownChecks)
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			got := err.Error()
+			if !strings.HasPrefix(got, tt.want) {
+				t.Errorf("error\n got: %s\nwant: %s", got, tt.want)
+			}
+			if strings.Contains(got, "\n") {
+				t.Errorf("error spans several lines: %q", got)
+			}
+			var cfgErr *config.Error
+			if !errors.As(err, &cfgErr) {
+				t.Errorf("error is %T, want *config.Error", err)
+			}
+		})
+	}
+	entries, err := os.ReadDir(filepath.Join("testdata", "invalid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !seen[e.Name()] {
+			t.Errorf("testdata/invalid/%s has no test case", e.Name())
+		}
+	}
+}
+
+func TestLoadErrorsNeverShowSecrets(t *testing.T) {
+	setEnv(t)
+	// A secret pasted where a list belongs must not be echoed back.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "chap.yml")
+	content := "targets:\n  prod:\n    url: https://ops:url-canary@dhis2.example.org\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Load(path, knownChecks)
+	if err == nil || strings.Contains(err.Error(), "url-canary") {
+		t.Fatalf("error = %v, want an error without the password", err)
+	}
+	content = "targets:\n  prod:\n    url: https://dhis2.example.org\n    checks: d2pat_list-canary\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = config.Load(path, knownChecks)
+	if err == nil || strings.Contains(err.Error(), "list-canary") {
+		t.Fatalf("error = %v, want an error without the value", err)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := config.Load(filepath.Join(t.TempDir(), "nope.yml"), knownChecks)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("error = %v, want one wrapping fs.ErrNotExist", err)
+	}
+}
+
+func TestLoadValidResolvesDefaultsAndSecrets(t *testing.T) {
+	setEnv(t)
+	cfg, err := config.Load(filepath.Join("testdata", "valid", "full.yml"), knownChecks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(cfg.Names(), ","), "anonymous,inline,prod,staging"; got != want {
+		t.Errorf("Names() = %s, want %s", got, want)
+	}
+	prod := cfg.Targets["prod"]
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"prod name", prod.Name, "prod"},
+		{"prod timeout", time.Duration(prod.Timeout), 5 * time.Second},
+		{"prod route code", prod.RouteCode, "chap2"},
+		{"prod auth mode", prod.Auth.Mode(), config.AuthToken},
+		{"prod token from env", string(prod.Auth.Credential()), "d2pat_env-canary-secret"},
+		{"prod modeling app default", prod.ModelingAppHubID, config.DefaultModelingAppHubID},
+		{"prod climate app default", prod.ClimateAppHubID, config.DefaultClimateAppHubID},
+		{"staging default timeout", time.Duration(cfg.Targets["staging"].Timeout), config.DefaultTimeout},
+		{"staging default route", cfg.Targets["staging"].RouteCode, "chap"},
+		{"staging auth mode", cfg.Targets["staging"].Auth.Mode(), config.AuthBasic},
+		{"staging password from file, trimmed", string(cfg.Targets["staging"].Auth.Credential()), "file-canary-secret"},
+		{"anonymous auth mode", cfg.Targets["anonymous"].Auth.Mode(), config.AuthNone},
+		{"inline is discouraged", len(cfg.Warnings), 1},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	if !strings.Contains(cfg.Warnings[0], `target "inline": auth.password is inline`) {
+		t.Errorf("warning = %q", cfg.Warnings[0])
+	}
+}
+
+func TestStringHidesSecrets(t *testing.T) {
+	setEnv(t)
+	cfg, err := config.Load(filepath.Join("testdata", "valid", "full.yml"), knownChecks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := cfg.String()
+	for _, canary := range []string{"inline-canary-secret", "file-canary-secret", "env-canary-secret"} {
+		if strings.Contains(out, canary) {
+			t.Errorf("config output contains secret %q:\n%s", canary, out)
+		}
+	}
+	for _, want := range []string{"password: <secret>", "token_env: CHAP_TEST_TOKEN", "password_file: password.txt"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestChecksumFollowsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "chap.yml")
+	secretFile := filepath.Join(dir, "token")
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(path, "targets:\n  prod:\n    url: https://dhis2.example.org\n    auth: {token_file: token}\n")
+	write(secretFile, "d2pat_one")
+	load := func() [32]byte {
+		t.Helper()
+		cfg, err := config.Load(path, knownChecks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Checksum
+	}
+	first, again := load(), load()
+	if first != again {
+		t.Error("checksum changed without any change")
+	}
+	write(secretFile, "d2pat_two")
+	if load() == first {
+		t.Error("checksum unchanged after the token file was rotated; a reload would miss the new token")
+	}
+}

@@ -1,0 +1,212 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Error is a configuration problem located as precisely as the file allows:
+// "chap.yml:7: target "prod": auth.token_env: environment variable X is not set".
+type Error struct {
+	File   string
+	Line   int    // 0 when unknown
+	Target string // "" when the problem is not inside one target
+	Key    string // dotted key inside the target, "" when not known
+	Msg    string
+	Err    error // the underlying cause, for errors.Is/As
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Target != "" {
+		fmt.Fprintf(&b, "target %q: ", e.Target)
+	}
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	if e.Err != nil && e.Line == 0 && e.Key == "" {
+		b.WriteString(": " + e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// locator finds the line of a key in the parsed YAML tree.
+type locator struct {
+	file string
+	root *yaml.Node
+}
+
+func (l locator) errorf(target, key, format string, args ...any) *Error {
+	return &Error{File: l.file, Line: l.line(target, key), Target: target, Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// wrap turns a validation error from inside a target into a located *Error.
+func (l locator) wrap(target string, err error) *Error {
+	var ke *keyError
+	if errors.As(err, &ke) {
+		return &Error{File: l.file, Line: l.line(target, ke.key), Target: target, Key: ke.key, Msg: ke.msg, Err: ke.err}
+	}
+	return &Error{File: l.file, Line: l.line(target, ""), Target: target, Msg: err.Error(), Err: err}
+}
+
+// line returns the line of targets.<target>.<key...>, or of the deepest part
+// of that path that exists.
+func (l locator) line(target, key string) int {
+	path := []string{"targets"}
+	if target != "" {
+		path = append(path, target)
+	}
+	if key != "" {
+		path = append(path, strings.Split(key, ".")...)
+	}
+	node := document(l.root)
+	line := 0
+	for _, part := range path {
+		k, v := lookup(node, part)
+		if k == nil {
+			break
+		}
+		line, node = k.Line, v
+	}
+	return line
+}
+
+// targetAt returns the name of the target whose block contains line.
+func (l locator) targetAt(line int) string {
+	root := document(l.root)
+	_, targets := lookup(root, "targets")
+	if targets == nil || targets.Kind != yaml.MappingNode || line >= nextKeyLine(root, "targets") {
+		return ""
+	}
+	name := ""
+	for i := 0; i+1 < len(targets.Content); i += 2 {
+		if targets.Content[i].Line > line {
+			break
+		}
+		name = targets.Content[i].Value
+	}
+	return name
+}
+
+// nextKeyLine is the line of the key that follows key in mapping m, or a
+// line past any file when key is last.
+func nextKeyLine(m *yaml.Node, key string) int {
+	for i := 0; i+2 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+2].Line
+		}
+	}
+	return int(^uint(0) >> 1)
+}
+
+func document(n *yaml.Node) *yaml.Node {
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return n.Content[0]
+	}
+	return n
+}
+
+// lookup returns the key and value nodes of key in a mapping node.
+func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i], m.Content[i+1]
+		}
+	}
+	return nil, nil
+}
+
+var (
+	yamlLineRE    = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	unknownKeyRE  = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	cannotParseRE = regexp.MustCompile(`^cannot unmarshal !!(\w+) ` + "`" + `(.*)` + "`" + ` into (\S+)$`)
+)
+
+// yamlError turns the YAML library's messages into located one-line errors;
+// a type error with several problems keeps them all, joined by "; ".
+func yamlError(file string, root *yaml.Node, err error) *Error {
+	msgs := []string{err.Error()}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	loc := locator{file: file, root: root}
+	first := &Error{File: file, Err: err}
+	var parts []string
+	for i, m := range msgs {
+		line := 0
+		if sm := yamlLineRE.FindStringSubmatch(m); sm != nil {
+			line, _ = strconv.Atoi(sm[1])
+			m = sm[2]
+		}
+		m = friendlyYAMLMessage(m)
+		if i == 0 {
+			first.Line = line
+			if root != nil && line > 0 {
+				first.Target = loc.targetAt(line)
+			}
+		} else if line > 0 {
+			m = fmt.Sprintf("line %d: %s", line, m)
+		}
+		parts = append(parts, m)
+	}
+	first.Msg = strings.Join(parts, "; ")
+	return first
+}
+
+func friendlyYAMLMessage(m string) string {
+	if sm := unknownKeyRE.FindStringSubmatch(m); sm != nil {
+		return fmt.Sprintf("unknown key %q", sm[1])
+	}
+	if sm := cannotParseRE.FindStringSubmatch(m); sm != nil {
+		// The value is not echoed: it may be a misplaced secret.
+		return fmt.Sprintf("wrong type: a %s where %s was expected", yamlKind(sm[1]), goKind(sm[3]))
+	}
+	return strings.TrimPrefix(m, "yaml: ")
+}
+
+func yamlKind(tag string) string {
+	switch tag {
+	case "str":
+		return "string"
+	case "seq":
+		return "list"
+	case "map":
+		return "mapping"
+	case "int", "float":
+		return "number"
+	}
+	return tag
+}
+
+func goKind(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["):
+		return "a mapping"
+	case t == "string" || t == "config.Secret":
+		return "a string"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "float"):
+		return "a number"
+	}
+	return "a mapping"
+}

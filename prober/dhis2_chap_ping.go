@@ -1,0 +1,17 @@
+package prober
+
+import "context"
+
+func init() {
+	Register("dhis2_chap_ping", []string{"dhis2_chap_route"}, CheckFunc(checkChapPing))
+}
+
+// checkChapPing calls chap-core's liveness endpoint through the route. Any
+// 2xx counts: the body differs between chap-core versions.
+func checkChapPing(ctx context.Context, s *Session) Result {
+	resp, err := s.GetRoute(ctx, "/health")
+	if err != nil {
+		return Failed(err)
+	}
+	return OK("chap-core answered %d through route %q", resp.StatusCode, s.Target.RouteCode)
+}

@@ -1,0 +1,20 @@
+package prober
+
+import "context"
+
+func init() {
+	Register("http_2xx", nil, CheckFunc(checkHTTP2xx))
+}
+
+// checkHTTP2xx loads the server's front page without credentials, as a
+// browser would, following redirects to the login page.
+func checkHTTP2xx(ctx context.Context, s *Session) Result {
+	code, err := s.GetPage(ctx, "/")
+	if err != nil {
+		return Failed(err)
+	}
+	if code < 200 || code > 299 {
+		return Fail(ReasonHTTPStatus, "front page answered %d after redirects", code)
+	}
+	return OK("front page answered %d", code)
+}

@@ -1,0 +1,212 @@
+// Package prober runs the DHIS2 → chap-core check chain against one target
+// and returns plain results. It knows nothing of Prometheus.
+//
+// Checks form a dependency graph: each starts as soon as its requirements
+// have passed, independent checks run concurrently, and one deadline bounds
+// the whole probe, so a probe takes as long as its critical path.
+package prober
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	commoncfg "github.com/prometheus/common/config"
+
+	"github.com/dhis2-chap/chap_exporter/config"
+)
+
+// Options tune a Prober.
+type Options struct {
+	// UserAgent is sent on every request, e.g. "chap_exporter/1.0.0".
+	UserAgent string
+}
+
+// Prober probes one configured target. It keeps its HTTP transport across
+// probes so connections are reused; build a new one when the config changes.
+type Prober struct {
+	target        *config.Target
+	checks        []*registration
+	requires      [][]int // indexes into checks of each check's direct requirements
+	baseURL       string
+	userAgent     string
+	authorization commoncfg.Secret
+	secrets       []string // what redact hides: the credential and its Basic encoding
+	transport     *http.Transport
+	apiClient     *http.Client
+	pageClient    *http.Client
+}
+
+// New builds the prober for a validated target.
+func New(t *config.Target, opts Options) (*Prober, error) {
+	selected := t.Checks
+	if len(selected) == 0 {
+		selected = Names()
+	}
+	checks, err := planChecks(selected)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", t.Name, err)
+	}
+	index := map[string]int{}
+	for i, c := range checks {
+		index[c.name] = i
+	}
+	requires := make([][]int, len(checks))
+	for i, c := range checks {
+		for _, r := range c.requires {
+			requires[i] = append(requires[i], index[r])
+		}
+	}
+	tlsConfig, err := commoncfg.NewTLSConfig(&t.TLSConfig)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: tls_config: %w", t.Name, err)
+	}
+	transport := &http.Transport{
+		Proxy:                 t.ProxyConfig.Proxy(),
+		ProxyConnectHeader:    t.ProxyConfig.GetProxyConnectHeader(),
+		DialContext:           (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConfig,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          16,
+		MaxIdleConnsPerHost:   8,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	auth := authorization(&t.Auth)
+	p := &Prober{
+		target:        t,
+		checks:        checks,
+		requires:      requires,
+		baseURL:       strings.TrimRight(t.URL, "/"),
+		userAgent:     opts.UserAgent,
+		authorization: auth,
+		secrets:       secretsOf(&t.Auth, auth),
+		transport:     transport,
+		apiClient: &http.Client{
+			Transport: transport,
+			// API calls never follow redirects: DHIS2 redirects to its login page.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		pageClient: &http.Client{
+			Transport: transport,
+			CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+				if len(via) > 5 {
+					return errTooManyRedirects
+				}
+				return nil
+			},
+		},
+	}
+	return p, nil
+}
+
+// authorization is the Authorization header DHIS2 expects for a.
+func authorization(a *config.Auth) commoncfg.Secret {
+	switch a.Mode() {
+	case config.AuthToken:
+		return "ApiToken " + a.Credential()
+	case config.AuthBasic:
+		return commoncfg.Secret("Basic " + base64.StdEncoding.EncodeToString([]byte(a.Username+":"+string(a.Credential()))))
+	}
+	return ""
+}
+
+// Target returns the target this prober checks.
+func (p *Prober) Target() *config.Target { return p.target }
+
+// Checks returns the names of the checks a probe runs, in run order.
+func (p *Prober) Checks() []string {
+	names := make([]string, len(p.checks))
+	for i, c := range p.checks {
+		names[i] = c.name
+	}
+	return names
+}
+
+// Close releases idle connections; in-flight probes still finish.
+func (p *Prober) Close() { p.transport.CloseIdleConnections() }
+
+// Probe runs the chain once within timeout (or ctx's earlier deadline).
+func (p *Prober) Probe(ctx context.Context, timeout time.Duration) *Report {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	state := &probeState{prober: p, budget: timeout, calls: map[string]*call{}}
+	results := make([]Result, len(p.checks))
+	done := make([]chan struct{}, len(p.checks))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	var wg sync.WaitGroup
+	for i, c := range p.checks {
+		wg.Go(func() {
+			defer close(done[i])
+			for _, r := range p.requires[i] {
+				<-done[r] // a requirement always finishes: it runs under the same deadline
+				if !results[r].Status.Passed() {
+					results[i] = Result{
+						Check:   c.name,
+						Status:  StatusSkipped,
+						Reason:  ReasonRequirementUnmet,
+						Message: fmt.Sprintf("requires %s, which is %s", results[r].Check, results[r].Status),
+					}
+					return
+				}
+			}
+			results[i] = p.runCheck(ctx, c, state)
+		})
+	}
+	wg.Wait()
+
+	report := &Report{
+		Target:   p.target.Name,
+		Start:    start,
+		Duration: time.Since(start),
+		Timeout:  timeout,
+		Checks:   results,
+	}
+	state.mu.Lock()
+	report.CertExpiry = state.certExpiry
+	state.mu.Unlock()
+	return report
+}
+
+// runCheck runs one check, turning a panic into an error result so one
+// buggy check cannot take the exporter down.
+func (p *Prober) runCheck(ctx context.Context, c *registration, state *probeState) (r Result) {
+	s := &Session{Target: p.target, probe: state}
+	start := time.Now()
+	defer func() {
+		if v := recover(); v != nil {
+			r = Result{Status: StatusError, Reason: ReasonPanic, Message: fmt.Sprintf("internal error in check: %v", v)}
+		}
+		r.Check = c.name
+		r.Duration = time.Since(start)
+		r.Requests = s.requests
+		r.Message = p.redact(r.Message)
+	}()
+	return c.check.Run(ctx, s)
+}
+
+// redact removes credentials from text that may echo them (a panic value,
+// an error from a misbehaving server).
+func (p *Prober) redact(text string) string {
+	for _, secret := range p.secrets {
+		text = strings.ReplaceAll(text, secret, "<secret>")
+	}
+	return text
+}
+
+func secretsOf(a *config.Auth, header commoncfg.Secret) []string {
+	if a.Mode() == config.AuthNone {
+		return nil
+	}
+	_, encoded, _ := strings.Cut(string(header), " ")
+	return []string{string(a.Credential()), encoded}
+}

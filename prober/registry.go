@@ -1,0 +1,146 @@
+package prober
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// Check is one link of the chain. Run must honour ctx: the probe's deadline
+// is on it.
+type Check interface {
+	Run(ctx context.Context, s *Session) Result
+}
+
+// CheckFunc adapts a function to the Check interface.
+type CheckFunc func(ctx context.Context, s *Session) Result
+
+// Run calls f.
+func (f CheckFunc) Run(ctx context.Context, s *Session) Result { return f(ctx, s) }
+
+type registration struct {
+	name     string
+	requires []string
+	check    Check
+}
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]*registration{}
+)
+
+// Register adds a check under name; it runs only after every check in
+// requires has passed (ok or warn). Call it from init; it panics on a
+// duplicate or empty name, as a programming error.
+func Register(name string, requires []string, c Check) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if name == "" || c == nil {
+		panic("prober: Register needs a name and a check")
+	}
+	if _, dup := registry[name]; dup {
+		panic("prober: check registered twice: " + name)
+	}
+	registry[name] = &registration{name: name, requires: slices.Clone(requires), check: c}
+}
+
+// Known reports whether a check is registered under name.
+func Known(name string) bool {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	_, ok := registry[name]
+	return ok
+}
+
+// Requires returns the direct requirements of a registered check.
+func Requires(name string) []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	if r, ok := registry[name]; ok {
+		return slices.Clone(r.requires)
+	}
+	return nil
+}
+
+// Names returns every registered check in run order.
+func Names() []string {
+	registryMu.RLock()
+	all := make([]string, 0, len(registry))
+	for name := range registry {
+		all = append(all, name)
+	}
+	registryMu.RUnlock()
+	plan, err := planChecks(all)
+	if err != nil {
+		panic(err) // a broken registry is a programming error
+	}
+	names := make([]string, len(plan))
+	for i, r := range plan {
+		names[i] = r.name
+	}
+	return names
+}
+
+// planChecks adds what the selected checks require and orders the result so
+// that every check comes after its requirements (ties broken by name).
+func planChecks(selected []string) ([]*registration, error) {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	chosen := map[string]*registration{}
+	var add func(name, by string) error
+	add = func(name, by string) error {
+		if _, done := chosen[name]; done {
+			return nil
+		}
+		r, ok := registry[name]
+		if !ok {
+			if by != "" {
+				return fmt.Errorf("check %q requires unknown check %q", by, name)
+			}
+			return fmt.Errorf("unknown check %q", name)
+		}
+		chosen[name] = r
+		for _, req := range r.requires {
+			if err := add(req, name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, name := range selected {
+		if err := add(name, ""); err != nil {
+			return nil, err
+		}
+	}
+	// Kahn's algorithm, taking the smallest ready name each round.
+	var ordered []*registration
+	placed := map[string]bool{}
+	for len(ordered) < len(chosen) {
+		var ready []string
+		for name, r := range chosen {
+			if !placed[name] && allPlaced(r.requires, placed) {
+				ready = append(ready, name)
+			}
+		}
+		if len(ready) == 0 {
+			return nil, fmt.Errorf("checks have a requirement cycle")
+		}
+		sort.Strings(ready)
+		for _, name := range ready {
+			placed[name] = true
+			ordered = append(ordered, chosen[name])
+		}
+	}
+	return ordered, nil
+}
+
+func allPlaced(names []string, placed map[string]bool) bool {
+	for _, n := range names {
+		if !placed[n] {
+			return false
+		}
+	}
+	return true
+}

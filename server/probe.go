@@ -1,0 +1,168 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/dhis2-chap/chap_exporter/collector"
+	"github.com/dhis2-chap/chap_exporter/prober"
+)
+
+// maxTargetEcho bounds how much of an unknown target name is repeated back.
+const maxTargetEcho = 64
+
+// handleProbe runs the chain for ?target=NAME. A probe that finds the target
+// down still answers 200: only caller mistakes get 4xx.
+func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "/probe takes GET or HEAD", http.StatusMethodNotAllowed)
+		return
+	}
+	query := r.URL.Query()
+	targets := query["target"]
+	switch {
+	case len(targets) == 0 || targets[0] == "":
+		s.reject(w, "missing_target", "missing target parameter: use /probe?target=NAME")
+		return
+	case len(targets) > 1:
+		s.reject(w, "bad_request", "target parameter given more than once")
+		return
+	}
+	debug, err := parseDebug(query["debug"])
+	if err != nil {
+		s.reject(w, "bad_request", err.Error())
+		return
+	}
+	st := s.state.Load()
+	p, ok := st.probers[targets[0]]
+	if !ok {
+		s.reject(w, "unknown_target", fmt.Sprintf("unknown target %q: configured targets are %s",
+			truncate(targets[0], maxTargetEcho), strings.Join(st.cfg.Names(), ", ")))
+		return
+	}
+
+	timeout := probeTimeout(time.Duration(p.Target().Timeout), r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), s.opts.TimeoutOffset)
+	report := p.Probe(r.Context(), timeout)
+	s.metrics.ObserveProbe(report)
+	s.logProbe(report)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector.NewProbe(report))
+	if debug {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		writeDebug(w, report, reg, p)
+		return
+	}
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+func (s *Server) reject(w http.ResponseWriter, reason, msg string) {
+	s.metrics.Rejected(reason)
+	http.Error(w, msg, http.StatusBadRequest)
+}
+
+func (s *Server) logProbe(r *prober.Report) {
+	s.logger.Debug("Probe finished", "target", r.Target, "success", r.Success(), "duration_seconds", r.Duration.Seconds())
+	for _, c := range r.Checks {
+		s.logger.Debug("Check finished", "target", r.Target, "check", c.Check, "status", c.Status,
+			"reason", c.Reason, "duration_seconds", c.Duration.Seconds(), "message", c.Message)
+	}
+}
+
+func parseDebug(values []string) (bool, error) {
+	switch len(values) {
+	case 0:
+		return false, nil
+	case 1:
+		b, err := strconv.ParseBool(values[0])
+		if err != nil {
+			return false, fmt.Errorf("debug must be true or false, not %q", truncate(values[0], maxTargetEcho))
+		}
+		return b, nil
+	}
+	return false, fmt.Errorf("debug parameter given more than once")
+}
+
+// probeTimeout is the target's timeout, shortened to fit Prometheus's scrape
+// timeout (from its header) minus offset. A header that cannot be used is
+// ignored rather than failing the scrape.
+func probeTimeout(target time.Duration, header string, offset time.Duration) time.Duration {
+	if header == "" {
+		return target
+	}
+	seconds, err := strconv.ParseFloat(header, 64)
+	if err != nil || seconds <= 0 {
+		return target
+	}
+	scrape := time.Duration(seconds * float64(time.Second))
+	if scrape > offset {
+		scrape -= offset
+	}
+	return min(target, scrape)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// writeDebug explains the probe for a person: each check with its requests,
+// then the metrics Prometheus would get, then the target's config.
+func writeDebug(w io.Writer, r *prober.Report, reg *prometheus.Registry, p *prober.Prober) {
+	fmt.Fprintf(w, "Probe of target %q at %s: success=%t duration=%s budget=%s\n\n",
+		r.Target, r.Start.UTC().Format(time.RFC3339), r.Success(), r.Duration.Round(time.Millisecond), r.Timeout)
+	for _, c := range r.Checks {
+		status := string(c.Status)
+		if c.Reason != "" {
+			status += " (" + string(c.Reason) + ")"
+		}
+		fmt.Fprintf(w, "%s: %s in %s\n", c.Check, status, c.Duration.Round(time.Microsecond))
+		for _, req := range c.Requests {
+			fmt.Fprintf(w, "    GET %s → %s\n", req.Path, describeRequest(req))
+		}
+		if c.Message != "" {
+			fmt.Fprintf(w, "    %s\n", c.Message)
+		}
+	}
+	fmt.Fprintln(w, "\nMetrics that would have been returned:")
+	var buf bytes.Buffer
+	mfs, err := reg.Gather()
+	if err != nil {
+		fmt.Fprintf(w, "error gathering metrics: %v\n", err)
+	}
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		_ = enc.Encode(mf)
+	}
+	_, _ = w.Write(buf.Bytes())
+	fmt.Fprintln(w, "\nTarget configuration (secrets hidden):")
+	fmt.Fprint(w, p.Target().String())
+}
+
+func describeRequest(req prober.Request) string {
+	var parts []string
+	if req.StatusCode != 0 {
+		parts = append(parts, strconv.Itoa(req.StatusCode))
+	}
+	if req.Error != "" {
+		parts = append(parts, req.Error)
+	}
+	if req.Shared {
+		parts = append(parts, "(shared with another check)")
+	} else {
+		parts = append(parts, "in "+req.Duration.Round(time.Microsecond).String())
+	}
+	return strings.Join(parts, " ")
+}
