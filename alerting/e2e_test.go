@@ -82,15 +82,15 @@ func runScenarios(t *testing.T, alertmanagers int, scenarios []scenario) {
 // TestEndToEnd runs every scenario against one Alertmanager.
 func TestEndToEnd(t *testing.T) {
 	runScenarios(t, 1, []scenario{
-		{"chap-core down", func(t *testing.T, s *stack) { chapCoreDown(t, s, true) }},
-		{"DHIS2 rejects credentials", badCredentials},
+		chapCoreDown.withQueries(),
+		badCredentials.scenario(),
 		{"check fails for one scrape", oneScrapeFlap},
-		{"exporter restarts during an outage", exporterRestart},
-		{"exporter down longer than keep_firing_for during an outage", exporterDownLong},
-		{"DHIS2 goes down while chap-core is alerting", dhis2DownDuringChapAlert},
-		// Runs after the previous scenario on purpose: had ChapCoreDown's resolved message
-		// been dropped while inhibited, Alertmanager would now stay silent.
-		{"chap-core down again after the DHIS2 outage", func(t *testing.T, s *stack) { chapCoreDown(t, s, false) }},
+		exporterRestart.scenario(),
+		exporterDownLong.scenario(),
+		dhis2DownDuringChapAlert.scenario(),
+		// Runs after the previous scenario on purpose: had ChapCoreDown's resolved
+		// message been dropped while inhibited, Alertmanager would now stay silent.
+		chapCoreDownAgain.scenario(),
 	})
 }
 
@@ -109,8 +109,8 @@ func TestEndToEnd(t *testing.T) {
 func TestEndToEndHA(t *testing.T) {
 	runScenarios(t, 2, []scenario{
 		{"cluster formed", clusterFormed},
-		{"chap-core down", func(t *testing.T, s *stack) { chapCoreDown(t, s, false) }},
-		{"DHIS2 rejects credentials", badCredentials},
+		chapCoreDown.scenario(),
+		badCredentials.scenario(),
 	})
 }
 
@@ -140,50 +140,156 @@ func clusterFormed(t *testing.T, s *stack) {
 	}
 }
 
-// chapCoreDown: chap-core stops answering. Exactly one firing notification per
-// receiver for ChapCoreDown (none for the skipped dhis2_chap_system_info), nothing
-// more while the outage lasts several group_intervals, exactly one resolved each.
-// With queries, it also runs every dashboard and rule expression during the outage.
-func chapCoreDown(t *testing.T, s *stack, queries bool) {
-	mark := s.sink.mark()
-	s.sim(t, http.MethodPost, "/__sim/scenario/chap-core-down", "")
-	firing := one("ChapCoreDown", "firing", "upstream_down", receivers...)
-	s.sink.waitAtLeast(t, mark, firing, notifyTimeout)
+// outage is a scenario in which one alert must send exactly one firing message per
+// receiver when the simulator scenario breaks the target, nothing more while the outage
+// lasts several group_intervals, and exactly one resolved message per receiver after
+// the simulator is reset.
+type outage struct {
+	name string
+	// simScenario is the dhis2sim scenario that breaks the target.
+	simScenario string
+	// alertname and reason are the alert that must fire and the reason it must report.
+	alertname, reason string
+	// during, if set, runs after the first notifications, while the outage lasts. It
+	// returns the notifications it expects before the recovery (and has waited for
+	// them) and those it expects only after it.
+	during func(t *testing.T, s *stack, mark int) (before, after map[key]int)
+	// check, if set, runs after the outage has lasted several group_intervals.
+	check func(t *testing.T, s *stack)
+}
 
-	if queries {
+func (o outage) scenario() scenario { return scenario{o.name, o.run} }
+
+// withQueries also runs every dashboard and rule expression during the outage.
+func (o outage) withQueries() scenario {
+	during := o.during
+	o.during = func(t *testing.T, s *stack, mark int) (before, after map[key]int) {
 		t.Run("every dashboard and rule expression runs", func(t *testing.T) { checkQueries(t, s) })
+		if during != nil {
+			return during(t, s, mark)
+		}
+		return nil, nil
 	}
-	time.Sleep(groupIntervals)
-	s.sink.expectExactly(t, mark, firing)
-	expectNeverActive(t, s, "ChapCoreVersionUnknown")
-
-	s.sim(t, http.MethodPost, "/__sim/reset", "")
-	all := merge(firing, one("ChapCoreDown", "resolved", "upstream_down", receivers...))
-	s.sink.waitAtLeast(t, mark, all, notifyTimeout)
-	time.Sleep(quiet)
-	s.sink.expectExactly(t, mark, all)
+	return o.scenario()
 }
 
-// badCredentials: DHIS2 answers 401 to every credential. One DHIS2AuthenticationFailed
-// each (not DHIS2Unreachable), none for the checks behind dhis2_ping, one resolved.
-func badCredentials(t *testing.T, s *stack) {
+func (o outage) run(t *testing.T, s *stack) {
 	mark := s.sink.mark()
-	s.sim(t, http.MethodPost, "/__sim/scenario/bad-credentials", "")
-	firing := one("DHIS2AuthenticationFailed", "firing", "auth", receivers...)
+	s.sim(t, http.MethodPost, "/__sim/scenario/"+o.simScenario, "")
+	firing := one(o.alertname, "firing", o.reason, receivers...)
 	s.sink.waitAtLeast(t, mark, firing, notifyTimeout)
+
+	var before, after map[key]int
+	if o.during != nil {
+		before, after = o.during(t, s, mark)
+	}
 	time.Sleep(groupIntervals)
-	s.sink.expectExactly(t, mark, firing)
-	for _, a := range []string{"DHIS2Unreachable", "DHIS2SystemInfoFailing", "ChapRouteMissing", "ChapCoreDown",
-		"ChapCoreVersionUnknown", "ChapModelingAppMissing", "ChapClimateAppMissing"} {
-		expectNeverActive(t, s, a)
+	s.sink.expectExactly(t, mark, merge(firing, before))
+	if o.check != nil {
+		o.check(t, s)
 	}
 
 	s.sim(t, http.MethodPost, "/__sim/reset", "")
-	all := merge(firing, one("DHIS2AuthenticationFailed", "resolved", "auth", receivers...))
+	all := merge(firing, before, after, one(o.alertname, "resolved", o.reason, receivers...))
 	s.sink.waitAtLeast(t, mark, all, notifyTimeout)
 	time.Sleep(quiet)
 	s.sink.expectExactly(t, mark, all)
 }
+
+// chapCoreOutage is o with chap-core down as the outage: ChapCoreDown, reason
+// upstream_down.
+func chapCoreOutage(name string, o outage) outage {
+	o.name, o.simScenario, o.alertname, o.reason = name, "chap-core-down", "ChapCoreDown", "upstream_down"
+	return o
+}
+
+var (
+	// chap-core stops answering: ChapCoreDown, and nothing for the skipped
+	// dhis2_chap_system_info.
+	chapCoreDown = chapCoreOutage("chap-core down", outage{
+		check: func(t *testing.T, s *stack) {
+			expectNeverActive(t, s, "ChapCoreVersionUnknown")
+		},
+	})
+	chapCoreDownAgain = chapCoreOutage("chap-core down again after the DHIS2 outage", outage{})
+
+	// DHIS2 answers 401 to every credential: DHIS2AuthenticationFailed, not
+	// DHIS2Unreachable, and nothing for the checks behind dhis2_ping.
+	badCredentials = outage{
+		name:        "DHIS2 rejects credentials",
+		simScenario: "bad-credentials",
+		alertname:   "DHIS2AuthenticationFailed",
+		reason:      "auth",
+		check: func(t *testing.T, s *stack) {
+			for _, a := range []string{"DHIS2Unreachable", "DHIS2SystemInfoFailing", "ChapRouteMissing", "ChapCoreDown",
+				"ChapCoreVersionUnknown", "ChapModelingAppMissing", "ChapClimateAppMissing"} {
+				expectNeverActive(t, s, a)
+			}
+		},
+	}
+
+	// The exporter restarts in the middle of an outage and is away for about two
+	// scrapes (less than for:, so ChapExporterDown stays quiet). The exporter keeps no
+	// state, and keep_firing_for bridges the missing probes: nothing is sent again.
+	exporterRestart = chapCoreOutage("exporter restarts during an outage", outage{
+		during: func(t *testing.T, s *stack, _ int) (before, after map[key]int) {
+			s.exporter.stop(t)
+			time.Sleep(2 * time.Second)
+			s.startExporter()
+			return nil, nil
+		},
+		check: func(t *testing.T, s *stack) {
+			t.Logf("failed probe scrapes around the restart: %v", s.failedProbeScrapes(t))
+			expectNeverFiring(t, s, "ChapExporterDown") // pending during the gap, shorter than for:
+		},
+	})
+
+	// The exporter is down for longer than for + keep_firing_for during an outage.
+	// ChapExporterDown is sent once and resolves once (to Slack only: the example gives
+	// the exporter's job notify: slack); ChapCoreDown is held, so it neither resolves
+	// during the gap nor fires again after it.
+	exporterDownLong = chapCoreOutage("exporter down longer than keep_firing_for during an outage", outage{
+		during: func(t *testing.T, s *stack, mark int) (before, after map[key]int) {
+			s.exporter.stop(t)
+			down := time.Now()
+			exporterDown := merge(
+				one("ChapCoreDown", "firing", "upstream_down", receivers...),
+				one("ChapExporterDown", "firing", "", "slack"))
+			s.sink.waitAtLeast(t, mark, exporterDown, notifyTimeout)
+			time.Sleep(10*time.Second - time.Since(down)) // longer than for + keep_firing_for (7s)
+			s.startExporter()
+			t.Logf("exporter was down %v; failed probe scrapes: %v", time.Since(down).Round(100*time.Millisecond), s.failedProbeScrapes(t))
+			before = merge(one("ChapExporterDown", "firing", "", "slack"), one("ChapExporterDown", "resolved", "", "slack"))
+			s.sink.waitAtLeast(t, mark, before, notifyTimeout)
+			return before, nil
+		},
+		check: func(t *testing.T, s *stack) {
+			// It can be pending for a scrape at the edges of the gap (the two jobs are
+			// scraped at different moments), but must never fire.
+			expectNeverFiring(t, s, "ChapProbeScrapeFailing")
+		},
+	})
+
+	// ChapCoreDown fires, then DHIS2 itself fails (500 on /api/me), so dhis2_chap_ping
+	// is skipped and Alertmanager inhibits ChapCoreDown. ChapCoreDown is held (no
+	// resolved message for the inhibition to drop); after recovery both alerts send
+	// exactly one resolved message.
+	dhis2DownDuringChapAlert = chapCoreOutage("DHIS2 goes down while chap-core is alerting", outage{
+		during: func(t *testing.T, s *stack, mark int) (before, after map[key]int) {
+			s.sim(t, http.MethodPatch, "/__sim/state", `{"faults":{"me":{"status":500}}}`)
+			before = one("DHIS2Unreachable", "firing", "http_status", receivers...)
+			s.sink.waitAtLeast(t, mark, before, notifyTimeout)
+			return before, one("DHIS2Unreachable", "resolved", "http_status", receivers...)
+		},
+		check: func(t *testing.T, s *stack) {
+			// longer than keep_firing_for since DHIS2 went down: without the hold,
+			// ChapCoreDown would have resolved (silently, while inhibited)
+			if err := s.expectSeries(`ALERTS{alertname="ChapCoreDown",alertstate="firing",instance="demo"}`); err != nil {
+				t.Errorf("ChapCoreDown is not held while DHIS2 is down: %v", err)
+			}
+		},
+	})
+)
 
 // oneScrapeFlap: chap-core is down just long enough for one or two probes to see it.
 // for: keeps the alert pending; nothing is sent.
@@ -206,90 +312,6 @@ func oneScrapeFlap(t *testing.T, s *stack) {
 	time.Sleep(quiet)
 	s.sink.expectExactly(t, mark, nil)
 	expectNeverFiring(t, s, "ChapCoreDown")
-}
-
-// exporterRestart: the exporter restarts in the middle of an outage and is away for
-// about two scrapes (less than for: so ChapExporterDown stays quiet). The exporter keeps
-// no state, and keep_firing_for bridges the missing probes, so nothing is sent again.
-func exporterRestart(t *testing.T, s *stack) {
-	mark := s.sink.mark()
-	s.sim(t, http.MethodPost, "/__sim/scenario/chap-core-down", "")
-	firing := one("ChapCoreDown", "firing", "upstream_down", receivers...)
-	s.sink.waitAtLeast(t, mark, firing, notifyTimeout)
-
-	s.exporter.stop(t)
-	time.Sleep(2 * time.Second)
-	s.startExporter()
-	time.Sleep(groupIntervals)
-	t.Logf("failed probe scrapes around the restart: %v", s.failedProbeScrapes(t))
-	s.sink.expectExactly(t, mark, firing)
-
-	s.sim(t, http.MethodPost, "/__sim/reset", "")
-	all := merge(firing, one("ChapCoreDown", "resolved", "upstream_down", receivers...))
-	s.sink.waitAtLeast(t, mark, all, notifyTimeout)
-	time.Sleep(quiet)
-	s.sink.expectExactly(t, mark, all)
-}
-
-// exporterDownLong: the exporter is down for longer than for + keep_firing_for during
-// an outage. ChapExporterDown is sent once (to Slack only: the example gives the
-// exporter's job notify: slack) and resolves once; ChapCoreDown is held, so it neither
-// resolves during the gap nor fires again after it.
-func exporterDownLong(t *testing.T, s *stack) {
-	mark := s.sink.mark()
-	s.sim(t, http.MethodPost, "/__sim/scenario/chap-core-down", "")
-	firing := one("ChapCoreDown", "firing", "upstream_down", receivers...)
-	s.sink.waitAtLeast(t, mark, firing, notifyTimeout)
-
-	s.exporter.stop(t)
-	down := time.Now()
-	exporterDown := one("ChapExporterDown", "firing", "", "slack")
-	s.sink.waitAtLeast(t, mark, merge(firing, exporterDown), notifyTimeout)
-	if gap := 10*time.Second - time.Since(down); gap > 0 {
-		time.Sleep(gap) // longer than for + keep_firing_for (7s)
-	}
-	s.startExporter()
-	t.Logf("exporter was down %v; failed probe scrapes: %v", time.Since(down).Round(100*time.Millisecond), s.failedProbeScrapes(t))
-	time.Sleep(groupIntervals)
-
-	s.sim(t, http.MethodPost, "/__sim/reset", "")
-	all := merge(firing, exporterDown,
-		one("ChapExporterDown", "resolved", "", "slack"),
-		one("ChapCoreDown", "resolved", "upstream_down", receivers...))
-	s.sink.waitAtLeast(t, mark, all, notifyTimeout)
-	time.Sleep(quiet)
-	s.sink.expectExactly(t, mark, all)
-	// It can be pending for a scrape at the edges of the gap (the two jobs are scraped
-	// at different moments), but must never fire.
-	expectNeverFiring(t, s, "ChapProbeScrapeFailing")
-}
-
-// dhis2DownDuringChapAlert: ChapCoreDown fires, then DHIS2 itself fails (500 on
-// /api/me), so dhis2_chap_ping is skipped and Alertmanager inhibits ChapCoreDown.
-// ChapCoreDown is held (no resolved message that the inhibition would drop); after
-// recovery both alerts send exactly one resolved message.
-func dhis2DownDuringChapAlert(t *testing.T, s *stack) {
-	mark := s.sink.mark()
-	s.sim(t, http.MethodPost, "/__sim/scenario/chap-core-down", "")
-	chapFiring := one("ChapCoreDown", "firing", "upstream_down", receivers...)
-	s.sink.waitAtLeast(t, mark, chapFiring, notifyTimeout)
-
-	s.sim(t, http.MethodPatch, "/__sim/state", `{"faults":{"me":{"status":500}}}`)
-	firing := merge(chapFiring, one("DHIS2Unreachable", "firing", "http_status", receivers...))
-	s.sink.waitAtLeast(t, mark, firing, notifyTimeout)
-	time.Sleep(groupIntervals) // longer than keep_firing_for: without the hold it would resolve here
-	s.sink.expectExactly(t, mark, firing)
-	if err := s.expectSeries(`ALERTS{alertname="ChapCoreDown",alertstate="firing",instance="demo"}`); err != nil {
-		t.Errorf("ChapCoreDown is not held while DHIS2 is down: %v", err)
-	}
-
-	s.sim(t, http.MethodPost, "/__sim/reset", "")
-	all := merge(firing,
-		one("DHIS2Unreachable", "resolved", "http_status", receivers...),
-		one("ChapCoreDown", "resolved", "upstream_down", receivers...))
-	s.sink.waitAtLeast(t, mark, all, notifyTimeout)
-	time.Sleep(quiet)
-	s.sink.expectExactly(t, mark, all)
 }
 
 // expectNeverActive fails if alertname was pending or firing for "demo" since the
