@@ -88,8 +88,8 @@ func TestEndToEnd(t *testing.T) {
 		exporterRestart.scenario(),
 		exporterDownLong.scenario(),
 		dhis2DownDuringChapAlert.scenario(),
-		// Runs after the previous scenario on purpose: had ChapCoreDown's resolved
-		// message been dropped while inhibited, Alertmanager would now stay silent.
+		// Runs after the previous scenario on purpose: the notification log must not
+		// be stuck on "ChapCoreDown notified firing" after the inhibition.
 		chapCoreDownAgain.scenario(),
 	})
 }
@@ -272,8 +272,10 @@ var (
 
 	// ChapCoreDown fires, then DHIS2 itself fails (500 on /api/me), so dhis2_chap_ping
 	// is skipped and Alertmanager inhibits ChapCoreDown. ChapCoreDown is held (no
-	// resolved message for the inhibition to drop); after recovery both alerts send
-	// exactly one resolved message.
+	// resolved message while it is muted); after recovery both alerts send exactly one
+	// resolved message. This outage is short: without the hold, Prometheus's 15-minute
+	// re-sending of resolved alerts would still deliver the muted resolved message once
+	// DHIS2 recovers, so the check below (held, not resolved) is what fails then.
 	dhis2DownDuringChapAlert = chapCoreOutage("DHIS2 goes down while chap-core is alerting", outage{
 		during: func(t *testing.T, s *stack, mark int) (before, after map[key]int) {
 			s.sim(t, http.MethodPatch, "/__sim/state", `{"faults":{"me":{"status":500}}}`)
