@@ -13,7 +13,7 @@ LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) \
 DEMO_PORT ?= 9977
 SIM_PORT  ?= 8080
 
-.PHONY: all build test tools test-go test-metrics lint bench fuzz demo clean
+.PHONY: all build test tools test-alerting test-go test-metrics lint bench fuzz demo clean
 
 all: lint test build
 
@@ -22,8 +22,13 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN_DIR)/chap_exporter ./cmd/chap_exporter
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN_DIR)/dhis2sim ./cmd/dhis2sim
 
-## test: the whole suite with the race detector, plus promtool's lint of the metrics
-test: tools test-go test-metrics
+## test: the whole suite with the race detector (including the end-to-end
+## alerting test against real Prometheus and Alertmanager), promtool's lint of
+## the metrics, and the promtool/amtool checks of the alerting bundle
+test: tools test-alerting test-metrics test-go
+
+test-alerting:
+	./scripts/check-alerting.sh
 
 tools:
 	@./scripts/ensure-tools.sh

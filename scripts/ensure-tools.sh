@@ -14,19 +14,36 @@ declare -A package_of=(
   [chromium]=chromium
 )
 
-missing=()
-for tool in "${!package_of[@]}"; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
+missing_packages() {
+  local tool
+  for tool in "${!package_of[@]}"; do
+    command -v "$tool" >/dev/null 2>&1 || echo "${package_of[$tool]}"
+  done | sort -u
+}
 
-mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
-cmd="apt-get install -y --no-install-recommends ${packages[*]}"
-if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-tools: missing ${packages[*]}; install them with: sudo apt-get update && sudo $cmd" >&2
+mapfile -t packages < <(missing_packages)
+if [ ${#packages[@]} -gt 0 ]; then
+  cmd="apt-get install -y --no-install-recommends ${packages[*]}"
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-tools: missing ${packages[*]}; install them with: sudo apt-get update && sudo $cmd" >&2
+    exit 1
+  fi
+  echo "ensure-tools: installing ${packages[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  $cmd >/dev/null
+  mapfile -t packages < <(missing_packages)
+  if [ ${#packages[@]} -gt 0 ]; then
+    echo "ensure-tools: still missing after install: ${packages[*]}" >&2
+    exit 1
+  fi
+fi
+
+# keep_firing_for in alerting/rules.yml needs Prometheus 2.42 or later.
+version=$(promtool --version 2>&1 | sed -n 's/^promtool, version \([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p')
+major=${version%%.*}
+minor=${version#*.}
+if [ -z "$version" ] || [ "$major" -lt 2 ] || { [ "$major" -eq 2 ] && [ "$minor" -lt 42 ]; }; then
+  echo "ensure-tools: promtool version '${version:-unknown}' is older than 2.42 (no keep_firing_for)" >&2
   exit 1
 fi
-echo "ensure-tools: installing ${packages[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-$cmd >/dev/null

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Validates the alerting bundle and the Prometheus example with the real tools:
+#   - promtool check rules / test rules      alerting/rules.yml, alerting/rules_test.yml
+#   - amtool check-config                     alerting/alertmanager.yml (+ templates)
+#   - amtool template render                  Slack title/text for a firing and a resolved alert
+#   - amtool config routes test               the notify opt-in routing, exact receivers
+#   - promtool check config                   examples/prometheus/prometheus.yml
+# Run from anywhere; exits non-zero on the first failure.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() {
+	printf 'FAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+"$repo/scripts/ensure-tools.sh"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+step "promtool check rules alerting/rules.yml"
+promtool check rules alerting/rules.yml
+
+step "promtool test rules alerting/rules_test.yml"
+promtool test rules alerting/rules_test.yml
+
+# The config names a Slack secret file under /etc that does not exist on a development
+# machine. amtool check-config does not open *_file paths (it passes with the file
+# absent), and Alertmanager only reads it when sending. To check the config as it would
+# run, check a copy whose secret path points at a test file that exists.
+step "amtool check-config alerting/alertmanager.yml (copy with a test Slack secret file)"
+secret_path=/etc/prometheus/secrets/slack_api_url
+grep -q "api_url_file: $secret_path\$" alerting/alertmanager.yml ||
+	fail "alerting/alertmanager.yml no longer uses api_url_file: $secret_path; update this script"
+if grep -Eq '^[[:space:]]*(api_url|slack_api_url):' alerting/alertmanager.yml; then
+	fail "alerting/alertmanager.yml has an inline Slack URL; use api_url_file"
+fi
+mkdir "$tmp/am"
+cp -r alerting/templates "$tmp/am/"
+printf 'http://127.0.0.1:9/slack-test\n' >"$tmp/am/slack_api_url"
+sed "s#$secret_path#$tmp/am/slack_api_url#" alerting/alertmanager.yml >"$tmp/am/alertmanager.yml"
+amconfig="$tmp/am/alertmanager.yml"
+amtool check-config "$amconfig"
+
+step "amtool template render: Slack title and text, firing and resolved"
+# render STATUS TEMPLATE EXPECTED...: renders one template with alerting/testdata and
+# fails unless every EXPECTED string is in the output.
+render() {
+	local status=$1 name=$2 out want
+	shift 2
+	out=$(amtool template render --template.glob="$tmp/am/templates/*.tmpl" \
+		--template.data="alerting/testdata/notification-$status.json" \
+		--template.text="{{ template \"$name\" . }}")
+	printf '%s (%s):\n%s\n' "$name" "$status" "$out"
+	for want in "$@"; do
+		[[ "$out" == *"$want"* ]] || fail "$name ($status): output lacks '$want'"
+	done
+}
+render firing chap.slack.title "[FIRING] ChapCoreDown: demo / dhis2_chap_ping"
+render firing chap.slack.text "*FIRING*" "\`demo\`" "\`dhis2_chap_ping\`" "\`upstream_down\`" "#runbook-chapcoredown"
+render resolved chap.slack.title "[RESOLVED] ChapCoreDown: demo / dhis2_chap_ping"
+render resolved chap.slack.text "*RESOLVED*" "\`demo\`" "\`dhis2_chap_ping\`" "\`upstream_down\`" "*Resolved:* 2026-11-20 10:30:00 UTC"
+
+step "amtool config routes test: notify label -> receivers"
+# route NOTIFY EXPECTED: an alert with notify=NOTIFY ("-" = no notify label) must reach
+# exactly the receivers EXPECTED (comma-separated, in route order).
+route() {
+	local notify=$1 want=$2 got
+	local labels=(alertname=ChapCoreDown instance=demo check=dhis2_chap_ping severity=critical)
+	[[ "$notify" == "-" ]] || labels+=("notify=$notify")
+	got=$(amtool config routes test --config.file="$amconfig" "${labels[@]}" 2>/dev/null) || true
+	printf '  notify=%-18s -> %-14s (want %s)\n' "'$notify'" "$got" "$want"
+	[[ "$got" == "$want" ]] || fail "notify=$notify routed to '$got', want '$want'"
+}
+route slack slack
+route webhook webhook
+route slack,webhook slack,webhook
+route "webhook, slack" slack,webhook
+route - null
+route "" null
+route slackbot null
+route "slack-webhook" null
+
+step "promtool check config examples/prometheus/prometheus.yml"
+promtool check config examples/prometheus/prometheus.yml
+
+printf '\ncheck-alerting: all checks passed\n'
