@@ -62,14 +62,18 @@ func NewExporter(reg prometheus.Registerer) *Exporter {
 	return e
 }
 
-// ObserveProbe counts a finished probe.
+// ObserveProbe counts a finished probe. A report served from the
+// min_interval cache counts as a probe but its duration is not observed
+// again: the histogram is about chain runs.
 func (e *Exporter) ObserveProbe(r *prober.Report) {
 	result := "failure"
 	if r.Success() {
 		result = "success"
 	}
 	e.probes.WithLabelValues(r.Target, result).Inc()
-	e.probeDuration.WithLabelValues(r.Target).Observe(r.Duration.Seconds())
+	if r.Age == 0 {
+		e.probeDuration.WithLabelValues(r.Target).Observe(r.Duration.Seconds())
+	}
 }
 
 // Rejected counts a /probe request refused before probing.

@@ -28,6 +28,9 @@ type Options struct {
 	TimeoutOffset time.Duration
 	UserAgent     string
 	Logger        *slog.Logger
+	// MaxRequestsPerHost bounds concurrent requests to one DHIS2 host
+	// across all targets and reloads; 0 means no limit.
+	MaxRequestsPerHost int
 }
 
 // Server serves the exporter's endpoints.
@@ -36,6 +39,7 @@ type Server struct {
 	logger   *slog.Logger
 	registry *prometheus.Registry
 	metrics  *collector.Exporter
+	limiter  *prober.HostLimiter // one for the process, so reloads keep the limit
 
 	reloadMu sync.Mutex // one reload at a time
 	state    atomic.Pointer[state]
@@ -54,7 +58,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry()}
+	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry(), limiter: prober.NewHostLimiter(opts.MaxRequestsPerHost)}
 	s.metrics = collector.NewExporter(s.registry)
 	if _, err := s.Reload(); err != nil {
 		return nil, err
@@ -103,7 +107,7 @@ func (s *Server) load() (*state, error) {
 	}
 	st := &state{cfg: cfg, probers: map[string]*prober.Prober{}, loadedAt: time.Now()}
 	for _, name := range cfg.Names() {
-		p, err := prober.New(cfg.Targets[name], prober.Options{UserAgent: s.opts.UserAgent})
+		p, err := prober.New(cfg.Targets[name], prober.Options{UserAgent: s.opts.UserAgent, Limiter: s.limiter})
 		if err != nil {
 			closeAll(st.probers)
 			return nil, fmt.Errorf("%s: %w", s.opts.ConfigFile, err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -33,6 +34,7 @@ func run() int {
 		configFile    = kingpin.Flag("config.file", "Configuration file.").Default("chap.yml").String()
 		configCheck   = kingpin.Flag("config.check", "Validate the configuration file, print the result and exit (0 valid, 1 invalid).").Bool()
 		timeoutOffset = kingpin.Flag("timeout-offset", "Seconds subtracted from Prometheus's scrape timeout to leave time to answer.").Default("0.5").Float64()
+		maxPerHost    = kingpin.Flag("dhis2.max-concurrent-requests-per-host", "Most requests in flight at once to one DHIS2 server (host:port), across all targets; 0 for no limit.").Default(strconv.Itoa(prober.DefaultMaxRequestsPerHost)).Int()
 		toolkitFlags  = webflag.AddFlags(kingpin.CommandLine, ":9977")
 	)
 	logConfig := &promslog.Config{}
@@ -61,6 +63,8 @@ func run() int {
 		TimeoutOffset: time.Duration(*timeoutOffset * float64(time.Second)),
 		UserAgent:     name + "/" + version.Version,
 		Logger:        logger,
+
+		MaxRequestsPerHost: *maxPerHost,
 	})
 	if err != nil {
 		logger.Error("Cannot start", "err", err)

@@ -99,7 +99,7 @@ func BenchmarkProbeCost(b *testing.B) {
 // measure warms connections up, then runs run in a b.Loop and reports CPU
 // time per run.
 func measure(b *testing.B, run func()) {
-	for range 3 {
+	for range 10 {
 		run()
 	}
 	b.ReportAllocs()
