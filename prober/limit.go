@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultMaxRequestsPerHost is the limit probers use when Options.Limiter
@@ -55,11 +56,11 @@ func NewHostLimiter(limit int) *HostLimiter {
 // Limit is the number of concurrent requests allowed per host, 0 for no limit.
 func (l *HostLimiter) Limit() int { return l.limit }
 
-// acquire waits for a slot for host, or until ctx ends. The returned
-// function gives the slot back; calling it more than once is harmless.
-func (l *HostLimiter) acquire(ctx context.Context, host string) (release func(), err error) {
+// acquire waits for a slot for host, or until ctx ends. It returns nil
+// slots when there is no limit; otherwise give the slot back with release.
+func (l *HostLimiter) acquire(ctx context.Context, host string) (*hostSlots, error) {
 	if l.limit == 0 {
-		return func() {}, nil
+		return nil, nil
 	}
 	l.mu.Lock()
 	h := l.hosts[host]
@@ -72,17 +73,17 @@ func (l *HostLimiter) acquire(ctx context.Context, host string) (release func(),
 
 	select {
 	case h.sem <- struct{}{}:
-		var once sync.Once
-		return func() {
-			once.Do(func() {
-				<-h.sem
-				l.done(host, h)
-			})
-		}, nil
+		return h, nil
 	case <-ctx.Done():
 		l.done(host, h)
 		return nil, fmt.Errorf("waiting for one of %d request slots for %s: %w", l.limit, host, ctx.Err())
 	}
+}
+
+// release gives back a slot acquire returned.
+func (l *HostLimiter) release(host string, h *hostSlots) {
+	<-h.sem
+	l.done(host, h)
 }
 
 // done forgets a host nobody uses any more, so targets that come and go
@@ -115,28 +116,57 @@ func hostKey(u *url.URL) string {
 type limitedTransport struct {
 	next    http.RoundTripper
 	limiter *HostLimiter
+	target  *url.URL // the target's base URL, whose key is worked out once
+	key     string   // hostKey(target)
+}
+
+// newLimitedTransport wraps next for the target at base.
+func newLimitedTransport(next http.RoundTripper, limiter *HostLimiter, base *url.URL) *limitedTransport {
+	return &limitedTransport{next: next, limiter: limiter, target: base, key: hostKey(base)}
+}
+
+// hostKey is hostKey(u), without the work for the target's own host.
+func (t *limitedTransport) hostKey(u *url.URL) string {
+	if u.Host == t.target.Host && u.Scheme == t.target.Scheme {
+		return t.key
+	}
+	return hostKey(u)
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	release, err := t.limiter.acquire(req.Context(), hostKey(req.URL))
-	if err != nil {
-		return nil, err
+	host := t.hostKey(req.URL)
+	slots, err := t.limiter.acquire(req.Context(), host)
+	if err != nil || slots == nil {
+		if err != nil {
+			return nil, err
+		}
+		return t.next.RoundTrip(req)
 	}
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
-		release()
+		t.limiter.release(host, slots)
 		return nil, err
 	}
-	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, limiter: t.limiter, host: host, slots: slots}
 	return resp, nil
 }
 
 // releasingBody gives the slot back at the end of the body or on Close,
-// whichever comes first: the server is done with the request by then.
+// whichever comes first: the server is done with the request by then. It
+// is the one allocation the limit adds per request.
 type releasingBody struct {
 	io.ReadCloser
-	release func()
+	limiter  *HostLimiter
+	host     string
+	slots    *hostSlots
+	released atomic.Bool
+}
+
+func (b *releasingBody) release() {
+	if b.released.CompareAndSwap(false, true) {
+		b.limiter.release(b.host, b.slots)
+	}
 }
 
 func (b *releasingBody) Read(p []byte) (int, error) {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -87,7 +88,11 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 	if limiter == nil {
 		limiter = defaultLimiter
 	}
-	limited := &limitedTransport{next: transport, limiter: limiter}
+	base, err := url.Parse(t.URL)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: url: %w", t.Name, err) // config validated it; belt and braces
+	}
+	limited := newLimitedTransport(transport, limiter, base)
 	p := &Prober{
 		target:        t,
 		checks:        checks,
