@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -79,6 +80,7 @@ type scrape struct {
 	age     float64 // probe_result_age_seconds; 0 when the chain ran for this scrape or absent
 	success bool
 	err     bool
+	reasons []string // chap_check_failure_info labels, for failed probes
 }
 
 func run(o options) error {
@@ -190,7 +192,11 @@ func report(o options, scrapes []scrape, stats0, stats1 *simfarm.Stats, cpu, sim
 	critical := criticalPathRequests * o.latency
 	var fresh, cached []time.Duration
 	failed, errs := 0, 0
+	reasons := map[string]int{}
 	for _, sc := range scrapes {
+		for _, r := range sc.reasons {
+			reasons[r]++
+		}
 		switch {
 		case sc.err:
 			errs++
@@ -226,6 +232,9 @@ func report(o options, scrapes []scrape, stats0, stats1 *simfarm.Stats, cpu, sim
 		o.targets, o.scrapers, o.interval, o.duration, o.warmup, o.latency, critical, minInterval, o.exporterFlags)
 	fmt.Printf("scrapes measured: %d (probe_success=0: %d, scrape errors: %d); chain ran: %d, served cached: %d\n",
 		len(scrapes), failed, errs, len(fresh), len(cached))
+	for _, r := range slices.Sorted(maps.Keys(reasons)) {
+		fmt.Printf("  failed check %s: %d scrapes\n", r, reasons[r])
+	}
 	fmt.Printf("exporter CPU: %.1f%% of one core, %.1f%% of the machine (%d cores); simulators: %.1f%% of one core\n",
 		100*cpu.Seconds()/elapsed.Seconds(), 100*cpu.Seconds()/elapsed.Seconds()/float64(cores), cores, 100*simCPU.Seconds()/elapsed.Seconds())
 	fmt.Printf("exporter peak RSS: %.1f MiB\n", float64(peak)/(1<<20))
@@ -272,6 +281,9 @@ func doScrape(ctx context.Context, client *http.Client, base string, target int,
 			sc.success = value == "1"
 		case "probe_result_age_seconds":
 			sc.age, _ = strconv.ParseFloat(value, 64)
+		}
+		if labels, ok := strings.CutPrefix(name, "chap_check_failure_info"); ok {
+			sc.reasons = append(sc.reasons, labels)
 		}
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
