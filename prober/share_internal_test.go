@@ -41,6 +41,13 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // gatedProber is a prober for a simulator behind a gate.
 func gatedProber(t *testing.T, setting string) (*Prober, *dhis2sim.Sim, *gate) {
 	t.Helper()
+	sim, g, url := gatedServer(t)
+	return proberFor(t, url, setting, NewHostLimiter(0)), sim, g
+}
+
+// gatedServer serves a simulator behind a gate.
+func gatedServer(t *testing.T) (*dhis2sim.Sim, *gate, string) {
+	t.Helper()
 	sim := dhis2sim.New(dhis2sim.Options{})
 	g := &gate{next: sim, arrived: make(chan struct{}, 16), open: make(chan struct{})}
 	srv := httptest.NewServer(g)
@@ -52,9 +59,14 @@ func gatedProber(t *testing.T, setting string) (*Prober, *dhis2sim.Sim, *gate) {
 			close(g.open) // let held requests go before the server closes
 		}
 	})
-	dir := t.TempDir()
-	path := filepath.Join(dir, "chap.yml")
-	body := fmt.Sprintf("targets:\n  sim:\n    url: %s\n    auth: {token: %s}\n    %s\n", srv.URL, dhis2sim.DefaultToken, setting)
+	return sim, g, srv.URL
+}
+
+// proberFor builds a prober for url with one more target setting line.
+func proberFor(t *testing.T, url, setting string, limiter *HostLimiter) *Prober {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "chap.yml")
+	body := fmt.Sprintf("targets:\n  sim:\n    url: %s\n    auth: {token: %s}\n    %s\n", url, dhis2sim.DefaultToken, setting)
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -62,12 +74,12 @@ func gatedProber(t *testing.T, setting string) (*Prober, *dhis2sim.Sim, *gate) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(cfg.Targets["sim"], Options{Limiter: NewHostLimiter(0)})
+	p, err := New(cfg.Targets["sim"], Options{Limiter: limiter})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	return p, sim, g
+	return p
 }
 
 // verifyNoLeaks checks, after every cleanup of t (servers, probers), that
@@ -344,5 +356,28 @@ func TestHostKey(t *testing.T) {
 		if got := hostKey(req.URL); got != tt.want {
 			t.Errorf("hostKey(%s) = %s, want %s", tt.url, got, tt.want)
 		}
+	}
+}
+
+// TestWaitingForASlotCountsAgainstTheBudget holds the only slot for the
+// host with one target's /api/me and checks that another target's probe
+// fails with reason timeout instead of waiting past its budget.
+func TestWaitingForASlotCountsAgainstTheBudget(t *testing.T) {
+	verifyNoLeaks(t)
+	_, g, url := gatedServer(t)
+	limiter := NewHostLimiter(1)
+	holder := proberFor(t, url, "checks: [dhis2_ping]", limiter)
+	waiter := proberFor(t, url, "checks: [dhis2_ping]", limiter)
+	done := make(chan *Report)
+	go func() { done <- holder.Probe(context.Background(), 10*time.Second) }()
+	<-g.arrived // the holder's /api/me has the slot and is held at the gate
+
+	r := waiter.Probe(context.Background(), 200*time.Millisecond)
+	close(g.open)
+	if c := r.Checks[0]; c.Status != StatusFail || c.Reason != ReasonTimeout || !strings.Contains(c.Message, "200ms budget") {
+		t.Errorf("waiting probe: %s/%s %q, want fail/timeout naming the budget", c.Status, c.Reason, c.Message)
+	}
+	if r := <-done; !r.Success() {
+		t.Errorf("holding probe failed: %+v", r.Checks)
 	}
 }
