@@ -81,6 +81,8 @@ type scrape struct {
 	success bool
 	err     bool
 	reasons []string // chap_check_failure_info labels, for failed probes
+	slowest string   // the check that took longest, with its duration
+	probe   float64  // probe_duration_seconds
 }
 
 func run(o options) error {
@@ -235,6 +237,10 @@ func report(o options, scrapes []scrape, stats0, stats1 *simfarm.Stats, cpu, sim
 	for _, r := range slices.Sorted(maps.Keys(reasons)) {
 		fmt.Printf("  failed check %s: %d scrapes\n", r, reasons[r])
 	}
+	slices.SortFunc(scrapes, func(a, b scrape) int { return int(b.wall - a.wall) })
+	for _, sc := range scrapes[:min(5, len(scrapes))] {
+		fmt.Printf("  slow scrape: wall %s, probe_duration_seconds %.3f, slowest check %s\n", sc.wall.Round(time.Millisecond), sc.probe, sc.slowest)
+	}
 	fmt.Printf("exporter CPU: %.1f%% of one core, %.1f%% of the machine (%d cores); simulators: %.1f%% of one core\n",
 		100*cpu.Seconds()/elapsed.Seconds(), 100*cpu.Seconds()/elapsed.Seconds()/float64(cores), cores, 100*simCPU.Seconds()/elapsed.Seconds())
 	fmt.Printf("exporter peak RSS: %.1f MiB\n", float64(peak)/(1<<20))
@@ -282,6 +288,14 @@ func doScrape(ctx context.Context, client *http.Client, base string, target int,
 		case "probe_result_age_seconds":
 			sc.age, _ = strconv.ParseFloat(value, 64)
 		}
+		if name == "probe_duration_seconds" {
+			sc.probe, _ = strconv.ParseFloat(value, 64)
+		}
+		if labels, ok := strings.CutPrefix(name, "chap_check_duration_seconds"); ok {
+			if d, _ := strconv.ParseFloat(value, 64); sc.slowest == "" || d > slowestSeconds(sc.slowest) {
+				sc.slowest = labels + " " + value
+			}
+		}
 		if labels, ok := strings.CutPrefix(name, "chap_check_failure_info"); ok {
 			sc.reasons = append(sc.reasons, labels)
 		}
@@ -292,6 +306,12 @@ func doScrape(ctx context.Context, client *http.Client, base string, target int,
 		sc.err = true
 	}
 	return sc
+}
+
+func slowestSeconds(s string) float64 {
+	_, v, _ := strings.Cut(s, " ")
+	d, _ := strconv.ParseFloat(v, 64)
+	return d
 }
 
 func targetName(i int) string { return fmt.Sprintf("t%04d", i) }
