@@ -63,15 +63,16 @@ func NewExporter(reg prometheus.Registerer) *Exporter {
 }
 
 // ObserveProbe counts a finished probe. A report served from the
-// min_interval cache counts as a probe but its duration is not observed
-// again: the histogram is about chain runs.
+// min_interval cache or shared with a concurrent scrape counts as a probe,
+// but only the caller that ran the chain observes its duration, so the
+// histogram counts each chain run once.
 func (e *Exporter) ObserveProbe(r *prober.Report) {
 	result := "failure"
 	if r.Success() {
 		result = "success"
 	}
 	e.probes.WithLabelValues(r.Target, result).Inc()
-	if r.Age == 0 {
+	if r.Age == 0 && !r.Shared {
 		e.probeDuration.WithLabelValues(r.Target).Observe(r.Duration.Seconds())
 	}
 }
