@@ -91,6 +91,16 @@ func TestMinIntervalServesCachedResultsWithTheirAge(t *testing.T) {
 			if me != runs {
 				t.Errorf("DHIS2 got /api/me %d times for 3 scrapes, want %d", me, runs)
 			}
+			// /metrics counts every scrape but observes each chain run once.
+			_, metrics := f.get(t, "/metrics")
+			for _, want := range []string{
+				fmt.Sprintf(`chap_exporter_probe_duration_seconds_count{target="demo"} %d`, runs),
+				`chap_exporter_probes_total{result="success",target="demo"} 3`,
+			} {
+				if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(want) + `$`).MatchString(metrics) {
+					t.Errorf("/metrics lacks %s", want)
+				}
+			}
 		})
 	}
 }
