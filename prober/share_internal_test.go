@@ -1,6 +1,7 @@
 package prober
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -285,16 +286,19 @@ func TestHostLimiterBoundsConcurrentRequestsAcrossTargets(t *testing.T) {
 		// wantPeak is what the overlap must reach at least, so the test
 		// shows the limit is what held it down, not a lack of demand.
 		wantPeakAtLeast int
+		latency         time.Duration // default 20ms
 	}{
 		{limit: 1, targets: 3, wantPeakAtLeast: 1},
 		{limit: 2, targets: 3, wantPeakAtLeast: 2},
 		{limit: 4, targets: 4, wantPeakAtLeast: 4},
-		{limit: 0, targets: 4, wantPeakAtLeast: 5}, // no limit: four chains overlap beyond 4
+		// No limit: the first requests of four chains overlap beyond 4. A
+		// longer latency keeps them overlapping even on a busy machine.
+		{limit: 0, targets: 4, wantPeakAtLeast: 5, latency: 200 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("limit=%d", tt.limit), func(t *testing.T) {
 			sim := dhis2sim.New(dhis2sim.Options{})
-			sim.Update(func(st *dhis2sim.State) { st.Latency = 20 * time.Millisecond })
+			sim.Update(func(st *dhis2sim.State) { st.Latency = cmp.Or(tt.latency, 20*time.Millisecond) })
 			srv := httptest.NewServer(sim)
 			defer srv.Close()
 			limiter := NewHostLimiter(tt.limit)
