@@ -13,7 +13,7 @@ LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) \
 DEMO_PORT ?= 9977
 SIM_PORT  ?= 8080
 
-.PHONY: all build test tools test-alerting test-go test-metrics lint bench fuzz demo clean
+.PHONY: all build test tools test-alerting test-go test-metrics lint bench scale fuzz demo clean
 
 all: lint test build
 
@@ -51,9 +51,17 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-## bench: benchmarks with allocations
+## bench: benchmarks (chain latency, DHIS2 requests and connections, CPU and allocations per probe);
+## the output also goes to $(BIN_DIR)/bench-<revision>.txt for benchstat
+BENCH_COUNT ?= 6
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@mkdir -p $(BIN_DIR)
+	$(GO) test -run '^$$' -bench . -benchmem -count=$(BENCH_COUNT) ./prober/ ./internal/bench/ | tee $(BIN_DIR)/bench-$(REVISION).txt
+
+## scale: 1000 targets scraped every 15s by two scrapers for two minutes (plus warm-up); not part of make test
+SCALE_FLAGS ?=
+scale: build
+	$(GO) run ./internal/scale --exporter=$(BIN_DIR)/chap_exporter $(SCALE_FLAGS)
 
 # Fuzz targets as package:FuzzName; each runs for FUZZTIME.
 FUZZTIME     ?= 10s

@@ -62,14 +62,19 @@ func NewExporter(reg prometheus.Registerer) *Exporter {
 	return e
 }
 
-// ObserveProbe counts a finished probe.
+// ObserveProbe counts a finished probe. A report served from the
+// min_interval cache or shared with a concurrent scrape counts as a probe,
+// but only the caller that ran the chain observes its duration, so the
+// histogram counts each chain run once.
 func (e *Exporter) ObserveProbe(r *prober.Report) {
 	result := "failure"
 	if r.Success() {
 		result = "success"
 	}
 	e.probes.WithLabelValues(r.Target, result).Inc()
-	e.probeDuration.WithLabelValues(r.Target).Observe(r.Duration.Seconds())
+	if r.Age == 0 && !r.Shared {
+		e.probeDuration.WithLabelValues(r.Target).Observe(r.Duration.Seconds())
+	}
 }
 
 // Rejected counts a /probe request refused before probing.

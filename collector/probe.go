@@ -16,6 +16,9 @@ var (
 		"Wall time of the whole check chain.", nil, nil)
 	probeTimeoutDesc = prometheus.NewDesc("probe_timeout_seconds",
 		"Time budget the probe ran under.", nil, nil)
+	resultAgeDesc = prometheus.NewDesc("probe_result_age_seconds",
+		"Age of the results served: seconds since the probe that produced them finished. Results may be cached: with the target's min_interval set, "+
+			"a scrape within that interval of the last probe is served that probe's results. 0 when the probe ran for this scrape.", nil, nil)
 	certExpiryDesc = prometheus.NewDesc("probe_ssl_earliest_cert_expiry",
 		"Unix time at which the earliest certificate the target presented expires.", nil, nil)
 	checkUpDesc = prometheus.NewDesc("chap_check_up",
@@ -47,7 +50,7 @@ func NewProbe(report *prober.Report) *Probe {
 // Describe implements prometheus.Collector.
 func (c *Probe) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		probeSuccessDesc, probeDurationDesc, probeTimeoutDesc, certExpiryDesc,
+		probeSuccessDesc, probeDurationDesc, probeTimeoutDesc, resultAgeDesc, certExpiryDesc,
 		checkUpDesc, checkStatusDesc, checkDurationDesc, checkHTTPStatusDesc, checkVersionDesc, checkFailureDesc,
 		subsystemUpDesc,
 	} {
@@ -66,6 +69,7 @@ func (c *Probe) Collect(ch chan<- prometheus.Metric) {
 	gauge(probeSuccessDesc, boolFloat(r.Success()))
 	gauge(probeDurationDesc, r.Duration.Seconds())
 	gauge(probeTimeoutDesc, r.Timeout.Seconds())
+	gauge(resultAgeDesc, r.Age.Seconds())
 	if !r.CertExpiry.IsZero() {
 		gauge(certExpiryDesc, float64(r.CertExpiry.Unix()))
 	}

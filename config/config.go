@@ -53,6 +53,7 @@ type Target struct {
 	URL              string                `yaml:"url"`
 	Auth             Auth                  `yaml:"auth,omitempty"`
 	Timeout          Duration              `yaml:"timeout,omitempty"`
+	MinInterval      Duration              `yaml:"min_interval,omitempty"` // 0: every probe asks DHIS2
 	Checks           []string              `yaml:"checks,omitempty,flow"`
 	RouteCode        string                `yaml:"route_code,omitempty"`
 	ModelingAppHubID string                `yaml:"modeling_app_hub_id,omitempty"`
@@ -190,6 +191,9 @@ func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []str
 		t.Timeout = Duration(DefaultTimeout)
 	} else if t.Timeout < 0 {
 		return nil, keyErrorf("timeout", "must be positive")
+	}
+	if t.MinInterval < 0 {
+		return nil, keyErrorf("min_interval", "must not be negative")
 	}
 	if t.RouteCode == "" {
 		t.RouteCode = DefaultRouteCode

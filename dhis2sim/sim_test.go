@@ -642,3 +642,26 @@ func TestScenarioNamesAreUnique(t *testing.T) {
 		t.Errorf("duplicate scenario names in %v", names)
 	}
 }
+
+func TestMaxConcurrent(t *testing.T) {
+	type Request = dhis2sim.Request
+	at := func(ms int) time.Time { return time.Unix(0, 0).Add(time.Duration(ms) * time.Millisecond) }
+	req := func(from, to int) Request { return Request{Start: at(from), End: at(to)} }
+	tests := []struct {
+		name string
+		reqs []Request
+		want int
+	}{
+		{"none", nil, 0},
+		{"one", []Request{req(0, 10)}, 1},
+		{"back to back", []Request{req(0, 10), req(10, 20), req(20, 30)}, 1},
+		{"two overlap", []Request{req(0, 10), req(5, 15), req(20, 30)}, 2},
+		{"nested", []Request{req(0, 100), req(10, 20), req(15, 30), req(18, 19)}, 4},
+		{"unordered", []Request{req(50, 60), req(0, 55), req(58, 70)}, 2},
+	}
+	for _, tt := range tests {
+		if got := dhis2sim.MaxConcurrent(tt.reqs); got != tt.want {
+			t.Errorf("%s: MaxConcurrent = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}

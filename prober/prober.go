@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,10 @@ import (
 type Options struct {
 	// UserAgent is sent on every request, e.g. "chap_exporter/1.0.0".
 	UserAgent string
+	// Limiter bounds concurrent requests per DHIS2 host; share one among
+	// all probers (and across reloads). Nil means a process-wide limiter
+	// of DefaultMaxRequestsPerHost.
+	Limiter *HostLimiter
 }
 
 // Prober probes one configured target. It keeps its HTTP transport across
@@ -40,6 +45,7 @@ type Prober struct {
 	transport     *http.Transport
 	apiClient     *http.Client
 	pageClient    *http.Client
+	share         sharing // concurrent callers of ProbeShared and the min_interval cache
 }
 
 // New builds the prober for a validated target.
@@ -78,6 +84,15 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 		ExpectContinueTimeout: time.Second,
 	}
 	auth := authorization(&t.Auth)
+	limiter := opts.Limiter
+	if limiter == nil {
+		limiter = defaultLimiter
+	}
+	base, err := url.Parse(t.URL)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: url: %w", t.Name, err) // config validated it; belt and braces
+	}
+	limited := newLimitedTransport(transport, limiter, base)
 	p := &Prober{
 		target:        t,
 		checks:        checks,
@@ -88,12 +103,12 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 		secrets:       secretsOf(&t.Auth, auth),
 		transport:     transport,
 		apiClient: &http.Client{
-			Transport: transport,
+			Transport: limited,
 			// API calls never follow redirects: DHIS2 redirects to its login page.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		pageClient: &http.Client{
-			Transport: transport,
+			Transport: limited,
 			CheckRedirect: func(_ *http.Request, via []*http.Request) error {
 				if len(via) > 5 {
 					return errTooManyRedirects

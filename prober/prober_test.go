@@ -32,7 +32,7 @@ func TestBuiltinChecksInRunOrder(t *testing.T) {
 
 // simTarget serves a fresh simulator and returns it with a target config
 // pointing at it, authenticated with the simulator's default token.
-func simTarget(t *testing.T, tls bool) (*dhis2sim.Sim, *httptest.Server, *config.Target) {
+func simTarget(t testing.TB, tls bool) (*dhis2sim.Sim, *httptest.Server, *config.Target) {
 	t.Helper()
 	sim := dhis2sim.New(dhis2sim.Options{})
 	srv := httptest.NewUnstartedServer(sim)
@@ -48,7 +48,7 @@ func simTarget(t *testing.T, tls bool) (*dhis2sim.Sim, *httptest.Server, *config
 }
 
 // loadTarget parses one target's YAML body through the real config loader.
-func loadTarget(t *testing.T, body string) *config.Target {
+func loadTarget(t testing.TB, body string) *config.Target {
 	t.Helper()
 	dir := t.TempDir()
 	indented := "    " + strings.ReplaceAll(strings.TrimSpace(body), "\n", "\n    ")
@@ -375,7 +375,7 @@ func TestConnectionsAreReusedAcrossProbes(t *testing.T) {
 	}
 }
 
-func writeCA(t *testing.T, srv *httptest.Server) string {
+func writeCA(t testing.TB, srv *httptest.Server) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "ca.pem")
 	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})

@@ -126,7 +126,17 @@ type Report struct {
 	Checks   []Result // in run order
 	// CertExpiry is the earliest NotAfter of the target's TLS certificates; zero for plain HTTP.
 	CertExpiry time.Time
+	// Age is how long ago the run behind this report finished when
+	// ProbeShared served it from the min_interval cache; 0 when the chain
+	// ran for this call (alone or shared with concurrent callers).
+	Age time.Duration
+	// Shared is true when ProbeShared served this report from a run another
+	// caller had started and this one joined.
+	Shared bool
 }
+
+// End is when the chain run finished.
+func (r *Report) End() time.Time { return r.Start.Add(r.Duration) }
 
 // Success reports whether every check passed or was unsupported.
 func (r *Report) Success() bool {

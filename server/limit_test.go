@@ -44,12 +44,16 @@ func TestMaxRequests(t *testing.T) {
 	const limit = 3
 	f := newFixture(t, func(o *server.Options) { o.MaxRequests = limit })
 	g := testkit.NewGate(t)
-	f.addTarget(t, "slow", g.URL)
+	// One target per slot: concurrent scrapes of one target would share a
+	// single probe (and a single slot).
+	for i := range limit {
+		f.addTarget(t, fmt.Sprintf("slow%d", i), g.URL)
+	}
 
-	// Probes of a slow target hold their slots...
+	// Probes of slow targets hold their slots...
 	var slow []<-chan int
-	for range limit - 1 {
-		slow = append(slow, f.probeAsync("slow"))
+	for i := range limit - 1 {
+		slow = append(slow, f.probeAsync(fmt.Sprintf("slow%d", i)))
 		g.AwaitN(t, 1)
 	}
 	// ...without delaying a healthy target.
@@ -59,7 +63,7 @@ func TestMaxRequests(t *testing.T) {
 
 	// With every slot held, the next probe is refused at once: nothing can
 	// free a slot while the gate is shut, so it cannot have waited for one.
-	slow = append(slow, f.probeAsync("slow"))
+	slow = append(slow, f.probeAsync(fmt.Sprintf("slow%d", limit-1)))
 	g.AwaitN(t, 1)
 	f.sim.ClearRequests()
 	code, body := f.get(t, "/probe?target=demo")

@@ -106,8 +106,15 @@ func truncate(s string, n int) string {
 // writeDebug explains the probe for a person: each check with its requests,
 // then the metrics Prometheus would get, then the target's config.
 func writeDebug(w io.Writer, r *prober.Report, reg *prometheus.Registry, p *prober.Prober) {
-	fmt.Fprintf(w, "Probe of target %q at %s: success=%t duration=%s budget=%s\n\n",
+	fmt.Fprintf(w, "Probe of target %q at %s: success=%t duration=%s budget=%s\n",
 		r.Target, r.Start.UTC().Format(time.RFC3339), r.Success(), r.Duration.Round(time.Millisecond), r.Timeout)
+	switch {
+	case r.Age > 0:
+		fmt.Fprintf(w, "Served from the min_interval cache: these results are %s old.\n", r.Age.Round(time.Millisecond))
+	case r.Shared:
+		fmt.Fprintln(w, "Shared with a concurrent scrape of the same target.")
+	}
+	fmt.Fprintln(w)
 	for _, c := range r.Checks {
 		status := string(c.Status)
 		if c.Reason != "" {

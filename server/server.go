@@ -31,6 +31,9 @@ type Options struct {
 	// MaxRequests bounds the /probe requests served at once; more get
 	// 503. 0 means no limit.
 	MaxRequests int
+	// MaxRequestsPerHost bounds concurrent requests to one DHIS2 host
+	// across all targets and reloads; 0 means no limit.
+	MaxRequestsPerHost int
 }
 
 // Server serves the exporter's endpoints.
@@ -40,6 +43,7 @@ type Server struct {
 	registry *prometheus.Registry
 	metrics  *collector.Exporter
 	probes   limiter
+	limiter  *prober.HostLimiter // one for the process, so reloads keep the limit
 
 	reloadMu sync.Mutex // one reload at a time
 	state    atomic.Pointer[state]
@@ -59,7 +63,8 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry(), probes: newLimiter(opts.MaxRequests)}
+	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry(),
+		probes: newLimiter(opts.MaxRequests), limiter: prober.NewHostLimiter(opts.MaxRequestsPerHost)}
 	s.metrics = collector.NewExporter(s.registry)
 	if _, err := s.Reload(); err != nil {
 		return nil, err
@@ -108,7 +113,7 @@ func (s *Server) load() (*state, error) {
 	}
 	st := &state{cfg: cfg, probers: map[string]*prober.Prober{}, loadedAt: time.Now()}
 	for _, name := range cfg.Names() {
-		p, err := prober.New(cfg.Targets[name], prober.Options{UserAgent: s.opts.UserAgent})
+		p, err := prober.New(cfg.Targets[name], prober.Options{UserAgent: s.opts.UserAgent, Limiter: s.limiter})
 		if err != nil {
 			closeAll(st.probers)
 			return nil, fmt.Errorf("%s: %w", s.opts.ConfigFile, err)

@@ -39,10 +39,12 @@ func (s *Server) proberFor(w http.ResponseWriter, path string, query url.Values)
 // records the result for /metrics, the logs and the status page.
 func (s *Server) runProbe(r *http.Request, p *prober.Prober) *prober.Report {
 	timeout := probeTimeout(time.Duration(p.Target().Timeout), r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), s.opts.TimeoutOffset)
-	rep := p.Probe(r.Context(), timeout)
+	rep := p.ProbeShared(r.Context(), timeout) // shared with concurrent scrapes, cached for min_interval
 	s.metrics.ObserveProbe(rep)
-	s.logProbe(rep)
-	s.history.record(rep)
+	if rep.Age == 0 && !rep.Shared { // a shared or cached report was logged and recorded by the call that ran it
+		s.logProbe(rep)
+		s.history.record(rep)
+	}
 	return rep
 }
 

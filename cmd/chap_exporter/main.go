@@ -50,6 +50,7 @@ func run() int {
 		configCheck   = kingpin.Flag("config.check", "Validate the configuration file, print the result and exit (0 valid, 1 invalid).").Bool()
 		timeoutOffset = kingpin.Flag("timeout-offset", "Seconds subtracted from Prometheus's scrape timeout to leave time to answer.").Default("0.5").Float64()
 		maxRequests   = kingpin.Flag("web.max-requests", "Maximum number of /probe requests served at once; more get 503. 0 means no limit.").Default(strconv.Itoa(server.DefaultMaxRequests)).Int()
+		maxPerHost    = kingpin.Flag("dhis2.max-concurrent-requests-per-host", "Most requests in flight at once to one DHIS2 server (host:port), across all targets; 0 for no limit.").Default(strconv.Itoa(prober.DefaultMaxRequestsPerHost)).Int()
 		toolkitFlags  = webflag.AddFlags(kingpin.CommandLine, ":9977")
 	)
 	logConfig := &promslog.Config{}
@@ -89,11 +90,12 @@ func run() int {
 
 	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
 	srv, err := server.New(server.Options{
-		ConfigFile:    *configFile,
-		TimeoutOffset: time.Duration(*timeoutOffset * float64(time.Second)),
-		UserAgent:     name + "/" + version.Version,
-		Logger:        logger,
-		MaxRequests:   *maxRequests,
+		ConfigFile:         *configFile,
+		TimeoutOffset:      time.Duration(*timeoutOffset * float64(time.Second)),
+		UserAgent:          name + "/" + version.Version,
+		Logger:             logger,
+		MaxRequests:        *maxRequests,
+		MaxRequestsPerHost: *maxPerHost,
 	})
 	if err != nil {
 		logger.Error("Cannot start", "err", err)
