@@ -282,13 +282,17 @@ func TestSIGTERMDuringProbes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := testkit.NewGate(t)
-			config := writeFile(t, filepath.Join(t.TempDir(), "chap.yml"),
-				fmt.Sprintf("targets:\n  slow:\n    url: %s\n    checks: [dhis2_ping]\n    timeout: %s\n", g.URL, tt.timeout))
-			e := start(t, nil, "--config.file="+config)
+			// One target per probe: concurrent scrapes of one target share a run.
 			const inFlight = 3
+			targets := "targets:\n"
+			for i := range inFlight {
+				targets += fmt.Sprintf("  slow%d:\n    url: %s\n    checks: [dhis2_ping]\n    timeout: %s\n", i, g.URL, tt.timeout)
+			}
+			config := writeFile(t, filepath.Join(t.TempDir(), "chap.yml"), targets)
+			e := start(t, nil, "--config.file="+config)
 			var probes []<-chan int
-			for range inFlight {
-				probes = append(probes, e.getAsync("/probe?target=slow"))
+			for i := range inFlight {
+				probes = append(probes, e.getAsync(fmt.Sprintf("/probe?target=slow%d", i)))
 			}
 			g.AwaitN(t, inFlight)
 
