@@ -438,16 +438,8 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 	}
 	s := &stack{t: t, dir: t.TempDir(), sink: newSink(t)}
 
-	// Binaries.
-	s.exporterBin = filepath.Join(s.dir, "chap_exporter")
-	simBin := filepath.Join(s.dir, "dhis2sim")
-	for bin, pkg := range map[string]string{s.exporterBin: "./cmd/chap_exporter", simBin: "./cmd/dhis2sim"} {
-		cmd := exec.Command("go", "build", "-o", bin, pkg)
-		cmd.Dir = repoRoot
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-		}
-	}
+	var simBin string
+	s.exporterBin, simBin = buildBinaries(t, s.dir)
 
 	// Simulator and exporter.
 	simAddr := freeAddr(t)
@@ -541,6 +533,20 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 		return s.expectSeries(`probe_success{job="chap_probe",instance="demo"} == 1`)
 	})
 	return s
+}
+
+// buildBinaries builds chap_exporter and dhis2sim into dir.
+func buildBinaries(t *testing.T, dir string) (exporterBin, simBin string) {
+	t.Helper()
+	exporterBin, simBin = filepath.Join(dir, "chap_exporter"), filepath.Join(dir, "dhis2sim")
+	for bin, pkg := range map[string]string{exporterBin: "./cmd/chap_exporter", simBin: "./cmd/dhis2sim"} {
+		cmd := exec.Command("go", "build", "-o", bin, pkg)
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	return exporterBin, simBin
 }
 
 // startExporter starts chap_exporter on s.exporterAddr and waits until it answers. The
