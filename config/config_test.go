@@ -209,3 +209,17 @@ func TestChecksumFollowsSecrets(t *testing.T) {
 		t.Error("checksum unchanged after the token file was rotated; a reload would miss the new token")
 	}
 }
+
+func TestSecretFileIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "chap.yml")
+	content := "targets:\n  prod:\n    url: https://dhis2.example.org\n    auth: {token_file: /dev/zero}\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Load(path, knownChecks)
+	want := path + `:4: target "prod": auth.token_file: token file /dev/zero is larger than 65536 bytes; is it the right file?`
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v, want %s", err, want)
+	}
+}
