@@ -88,6 +88,13 @@ func run() int {
 		return 0
 	}
 
+	// Signals are taken over before anything listens: a SIGHUP that arrives
+	// as soon as /-/ready answers must reload, not kill the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM, os.Interrupt)
+
 	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
 	srv, err := server.New(server.Options{
 		ConfigFile:         *configFile,
@@ -106,10 +113,6 @@ func run() int {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(httpServer, toolkitFlags, logger) }()
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	term := make(chan os.Signal, 1)
-	signal.Notify(term, syscall.SIGTERM, os.Interrupt)
 	for {
 		select {
 		case <-hup:
