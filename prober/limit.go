@@ -53,9 +53,6 @@ func NewHostLimiter(limit int) *HostLimiter {
 	return &HostLimiter{limit: max(limit, 0), hosts: map[string]*hostSlots{}}
 }
 
-// Limit is the number of concurrent requests allowed per host, 0 for no limit.
-func (l *HostLimiter) Limit() int { return l.limit }
-
 // acquire waits for a slot for host, or until ctx ends. It returns nil
 // slots when there is no limit; otherwise give the slot back with release.
 func (l *HostLimiter) acquire(ctx context.Context, host string) (*hostSlots, error) {
@@ -137,10 +134,10 @@ func (t *limitedTransport) hostKey(u *url.URL) string {
 func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	host := t.hostKey(req.URL)
 	slots, err := t.limiter.acquire(req.Context(), host)
-	if err != nil || slots == nil {
-		if err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err
+	}
+	if slots == nil { // no limit
 		return t.next.RoundTrip(req)
 	}
 	resp, err := t.next.RoundTrip(req)

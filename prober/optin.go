@@ -22,17 +22,3 @@ func All() []string {
 	slices.Sort(names)
 	return names
 }
-
-// OptInChecks returns the registered opt-in checks, sorted by name.
-func OptInChecks() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	var names []string
-	for name, r := range registry {
-		if r.optIn {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	return names
-}

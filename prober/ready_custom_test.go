@@ -18,11 +18,14 @@ func TestOptInChecksAreKnownButNotDefault(t *testing.T) {
 	if !prober.Known("dhis2_chap_ready") || !slices.Contains(prober.All(), "dhis2_chap_ready") {
 		t.Error("dhis2_chap_ready is not registered")
 	}
-	if got := prober.OptInChecks(); !slices.Contains(got, "dhis2_chap_ready") || slices.Contains(got, "dhis2_ping") {
-		t.Errorf("OptInChecks() = %v", got)
+	p, err := prober.New(loadTarget(t, "url: http://127.0.0.1:1\nchecks: [dhis2_chap_ready]"), prober.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := prober.Requires("dhis2_chap_ready"); !slices.Equal(got, []string{"dhis2_chap_ping"}) {
-		t.Errorf("dhis2_chap_ready requires %v, want [dhis2_chap_ping]", got)
+	defer p.Close()
+	want := []string{"dhis2_ping", "dhis2_chap_route", "dhis2_chap_ping", "dhis2_chap_ready"}
+	if got := p.Checks(); !slices.Equal(got, want) {
+		t.Errorf("selecting dhis2_chap_ready runs %v, want %v", got, want)
 	}
 }
 

@@ -59,16 +59,6 @@ func Known(name string) bool {
 	return ok
 }
 
-// Requires returns the direct requirements of a registered check.
-func Requires(name string) []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	if r, ok := registry[name]; ok {
-		return slices.Clone(r.requires)
-	}
-	return nil
-}
-
 // Names returns the default checks in run order: every registered check
 // except the opt-in ones, which run only when a target selects them.
 func Names() []string {

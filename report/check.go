@@ -63,11 +63,11 @@ func RunCheck(ctx context.Context, opts CheckOptions) int {
 		}
 		return ExitNotOK
 	}
-	ok := AllOK(reports)
+	ok := allOK(reports)
 	if !(ok && opts.Quiet) {
-		write := func() error { return WriteTable(opts.Stdout, reports, opts.Colour) }
+		write := func() error { return writeTable(opts.Stdout, reports, opts.Colour) }
 		if opts.JSON {
-			write = func() error { return WriteJSON(opts.Stdout, reports) }
+			write = func() error { return writeJSON(opts.Stdout, reports) }
 		}
 		if err := write(); err != nil {
 			fmt.Fprintln(opts.Stderr, "chap_exporter check: writing results:", err)

@@ -46,9 +46,9 @@ type CheckHealth struct {
 	Subsystems      map[string]string `json:"subsystems,omitempty"`
 }
 
-// State maps a check status to a health state: warn is degraded, fail and
+// stateOf maps a check status to a health state: warn is degraded, fail and
 // error are unhealthy, skipped stays skipped.
-func State(s prober.Status) string {
+func stateOf(s prober.Status) string {
 	switch s {
 	case prober.StatusOK:
 		return StateHealthy
@@ -60,8 +60,8 @@ func State(s prober.Status) string {
 	return StateUnhealthy
 }
 
-// Worse returns the worse of two overall states (skipped counts as healthy).
-func Worse(a, b string) string {
+// worse returns the worse of two overall states (skipped counts as healthy).
+func worse(a, b string) string {
 	if rank(b) > rank(a) {
 		return b
 	}
@@ -90,8 +90,8 @@ func NewHealth(r *prober.Report) Health {
 		Order:           make([]string, 0, len(r.Checks)),
 	}
 	for _, c := range r.Checks {
-		state := State(c.Status)
-		h.Status = Worse(h.Status, state)
+		state := stateOf(c.Status)
+		h.Status = worse(h.Status, state)
 		h.Order = append(h.Order, c.Check)
 		h.Checks[c.Check] = CheckHealth{
 			State:           state,
@@ -108,9 +108,9 @@ func NewHealth(r *prober.Report) Health {
 	return h
 }
 
-// AllOK reports whether every check of every report is ok (or skipped as
+// allOK reports whether every check of every report is ok (or skipped as
 // unsupported): the one-shot check exits 0 only then, so a warning counts.
-func AllOK(reports []*prober.Report) bool {
+func allOK(reports []*prober.Report) bool {
 	for _, r := range reports {
 		for _, c := range r.Checks {
 			if c.Status != prober.StatusOK && !c.Unsupported() {

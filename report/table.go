@@ -24,10 +24,10 @@ var colours = map[prober.Status]string{
 
 const colourReset = "\x1b[0m"
 
-// WriteTable prints one line per check: target, check, status (with the
+// writeTable prints one line per check: target, check, status (with the
 // reason), duration, version and message. colour adds ANSI colours to the
 // status column.
-func WriteTable(w io.Writer, reports []*prober.Report, colour bool) error {
+func writeTable(w io.Writer, reports []*prober.Report, colour bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tCHECK\tSTATUS\tDURATION\tVERSION\tMESSAGE")
 	for _, r := range reports {
@@ -57,12 +57,12 @@ type Document struct {
 	Targets []Health `json:"targets"`
 }
 
-// WriteJSON prints every result as one Document.
-func WriteJSON(w io.Writer, reports []*prober.Report) error {
+// writeJSON prints every result as one Document.
+func writeJSON(w io.Writer, reports []*prober.Report) error {
 	doc := Document{Status: StateHealthy, Targets: make([]Health, 0, len(reports))}
 	for _, r := range reports {
 		h := NewHealth(r)
-		doc.Status = Worse(doc.Status, h.Status)
+		doc.Status = worse(doc.Status, h.Status)
 		doc.Targets = append(doc.Targets, h)
 	}
 	enc := json.NewEncoder(w)

@@ -57,7 +57,7 @@ func (h *history) record(r *prober.Report) {
 	h.seq++
 	e := historyEntry{seq: h.seq, At: r.Start, Duration: r.Duration, Success: r.Success()}
 	for _, c := range r.Checks {
-		if !c.Status.Passed() && !c.Unsupported() && c.Status != prober.StatusSkipped {
+		if c.Status == prober.StatusFail || c.Status == prober.StatusError {
 			p := c.Check + ": " + string(c.Status)
 			if c.Reason != "" {
 				p += " (" + string(c.Reason) + ")"

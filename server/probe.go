@@ -23,10 +23,7 @@ const maxTargetEcho = 64
 // handleProbe runs the chain for ?target=NAME. A probe that finds the target
 // down still answers 200: only caller mistakes get 4xx.
 func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		s.metrics.Rejected("method_not_allowed")
-		http.Error(w, "/probe takes GET or HEAD", http.StatusMethodNotAllowed)
+	if !s.allowGetHead(w, r) {
 		return
 	}
 	query := r.URL.Query()
@@ -49,6 +46,18 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+// allowGetHead answers 405 to other methods (counted as a rejection) for
+// the endpoints that probe.
+func (s *Server) allowGetHead(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	s.metrics.Rejected("method_not_allowed")
+	http.Error(w, r.URL.Path+" takes GET or HEAD", http.StatusMethodNotAllowed)
+	return false
 }
 
 func (s *Server) reject(w http.ResponseWriter, reason, msg string) {

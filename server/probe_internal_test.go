@@ -1,8 +1,12 @@
 package server
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
 func TestProbeTimeout(t *testing.T) {
@@ -29,5 +33,34 @@ func TestProbeTimeout(t *testing.T) {
 				t.Errorf("probeTimeout(%s, %q) = %s, want %s", tt.target, tt.header, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestReloadForgetsHistoryOfRemovedTargets keeps the status page's memory
+// bounded by the targets configured now, not every target ever configured.
+func TestReloadForgetsHistoryOfRemovedTargets(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "chap.yml")
+	write := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("targets:\n  kept: {url: http://127.0.0.1:1}\n  removed: {url: http://127.0.0.1:1}\n")
+	s, err := New(Options{ConfigFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.history.record(&prober.Report{Target: "kept"})
+	s.history.record(&prober.Report{Target: "removed"})
+	write("targets:\n  kept: {url: http://127.0.0.1:1}\n")
+	if _, err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := s.history.snapshot("removed"); ok {
+		t.Error("history of a removed target survived the reload")
+	}
+	if _, _, ok := s.history.snapshot("kept"); !ok {
+		t.Error("history of a kept target was lost")
 	}
 }

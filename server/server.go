@@ -98,6 +98,7 @@ func (s *Server) Reload() (*config.Config, error) {
 		s.logger.Warn("Discouraged configuration", "file", s.opts.ConfigFile, "warning", w)
 	}
 	s.state.Store(next)
+	s.history.retain(func(name string) bool { _, ok := next.probers[name]; return ok })
 	s.metrics.ConfigLoaded(true, next.loadedAt, len(next.cfg.Targets))
 	s.logger.Info("Loaded configuration", "file", s.opts.ConfigFile, "targets", len(next.cfg.Targets))
 	if old != nil {

@@ -52,9 +52,7 @@ func (s *Server) runProbe(r *http.Request, p *prober.Prober) *prober.Report {
 // 200 when healthy or degraded, 503 when unhealthy, so load balancers and
 // uptime monitors can use it as it is.
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "/status takes GET or HEAD", http.StatusMethodNotAllowed)
+	if !s.allowGetHead(w, r) {
 		return
 	}
 	p, ok := s.proberFor(w, r.URL.Path, r.URL.Query())

@@ -70,11 +70,17 @@ func TestStatusUsesProbeBudgetAndRejections(t *testing.T) {
 		}
 	}
 	req, _ := http.NewRequest(http.MethodPost, f.exporter.URL+"/status?target=demo", nil)
-	if code, _ := do(t, req); code != 405 {
-		t.Errorf("POST /status = %d, want 405", code)
+	if code, body := do(t, req); code != 405 || body != "/status takes GET or HEAD\n" {
+		t.Errorf("POST /status = %d %q, want 405 \"/status takes GET or HEAD\"", code, body)
 	}
-	if _, m := f.get(t, "/metrics"); !strings.Contains(m, `chap_exporter_probes_total{result="success",target="demo"} 1`) {
-		t.Error("/status probes are not counted like /probe's")
+	_, m := f.get(t, "/metrics")
+	for _, want := range []string{
+		`chap_exporter_probes_total{result="success",target="demo"} 1`,
+		`chap_exporter_probe_requests_rejected_total{reason="method_not_allowed"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/status requests are not counted like /probe's: /metrics lacks %s", want)
+		}
 	}
 }
 

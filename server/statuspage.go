@@ -109,7 +109,6 @@ type statusEntry struct {
 // handleStatusPage renders the grid from the history of probes that ran.
 func (s *Server) handleStatusPage(w http.ResponseWriter, _ *http.Request) {
 	st := s.state.Load()
-	s.history.retain(func(name string) bool { _, ok := st.probers[name]; return ok })
 	now := time.Now()
 	page := statusPage{Version: version.Version, Now: now.UTC().Format("2006-01-02 15:04:05 UTC")}
 	for _, name := range st.cfg.Names() {
@@ -134,7 +133,7 @@ func (s *Server) statusRow(name string, p *prober.Prober, columns []string, now 
 	last, entries, probed := s.history.snapshot(name)
 	results := map[string]prober.Result{}
 	if probed {
-		row.Probed, row.Overall, row.Age = true, "fail", humanAge(now.Sub(last.Start.Add(last.Duration)))
+		row.Probed, row.Overall, row.Age = true, "fail", humanAge(now.Sub(last.End()))
 		if last.Success() {
 			row.Overall = "ok"
 		}
