@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -41,7 +42,7 @@ type CustomCheck struct {
 
 // validateExtras checks labels and custom checks, filling defaults.
 func (t *Target) validateExtras(isCheck func(string) bool) error {
-	for _, name := range sortedKeys(t.Labels) {
+	for _, name := range slices.Sorted(maps.Keys(t.Labels)) {
 		switch {
 		case strings.HasPrefix(name, "__"):
 			return keyErrorf("labels."+name, "label names starting with __ are reserved for Prometheus")
@@ -104,9 +105,9 @@ func (c *CustomCheck) validate(key string) error {
 	if (c.JSONPath == "") != (c.JSONEquals == "") {
 		return keyErrorf(key, "check %q: json_path and json_equals go together", c.Name)
 	}
-	for k, path := range map[string]string{"json_path": c.JSONPath, "version_path": c.VersionPath} {
-		if path != "" && slices.Contains(strings.Split(path, "."), "") {
-			return keyErrorf(key+"."+k, "check %q: %q is not a dot path like data.status", c.Name, path)
+	for _, p := range []struct{ key, path string }{{"json_path", c.JSONPath}, {"version_path", c.VersionPath}} {
+		if p.path != "" && slices.Contains(strings.Split(p.path, "."), "") {
+			return keyErrorf(key+"."+p.key, "check %q: %q is not a dot path like data.status", c.Name, p.path)
 		}
 	}
 	return nil
@@ -127,13 +128,4 @@ func requirementCycle(name string, custom map[string]*CustomCheck, path []string
 		}
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
