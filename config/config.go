@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
@@ -29,6 +30,29 @@ const (
 	DefaultModelingAppHubID = "a29851f9-82a7-4ecd-8b2c-58e0f220bc75"
 	DefaultClimateAppHubID  = "effb986c-a3c7-485e-a2f6-5e54ff9df7c3"
 )
+
+// Kind says what sort of service a target is; it decides which checks apply.
+type Kind string
+
+// The target kinds. A target without a kind is a DHIS2 server.
+const (
+	KindDHIS2   Kind = "dhis2"
+	KindOCS     Kind = "ocs"     // Open Climate Service (openEO), public endpoints
+	KindChapkit Kind = "chapkit" // a chapkit service (chap model service) with /health
+)
+
+// Kinds lists every target kind in a stable order.
+var Kinds = []Kind{KindDHIS2, KindOCS, KindChapkit}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool {
+	for _, known := range Kinds {
+		if k == known {
+			return true
+		}
+	}
+	return false
+}
 
 var (
 	targetNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
@@ -49,7 +73,11 @@ type Config struct {
 // Target is one DHIS2 server to probe.
 type Target struct {
 	// Name is the key under targets:, used as /probe?target=NAME.
-	Name             string                `yaml:"-"`
+	Name string `yaml:"-"`
+	// Kind is dhis2 (the default), ocs or chapkit.
+	Kind Kind `yaml:"kind,omitempty"`
+	// DisplayName is a human label for pages and tables (the old tool's name).
+	DisplayName      string                `yaml:"display_name,omitempty"`
 	URL              string                `yaml:"url"`
 	Auth             Auth                  `yaml:"auth,omitempty"`
 	Timeout          Duration              `yaml:"timeout,omitempty"`
@@ -184,6 +212,14 @@ func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []str
 	if !targetNameRE.MatchString(t.Name) {
 		return nil, keyErrorf("", "target name must match %s", targetNameRE)
 	}
+	if t.Kind == "" {
+		t.Kind = KindDHIS2
+	} else if !t.Kind.Valid() {
+		return nil, keyErrorf("kind", "unknown kind %q (want one of %s)", t.Kind, kindList())
+	}
+	if len(t.DisplayName) > maxDisplayName {
+		return nil, keyErrorf("display_name", "is longer than %d bytes", maxDisplayName)
+	}
 	if err := validateURL(t.URL); err != nil {
 		return nil, err
 	}
@@ -230,6 +266,25 @@ func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []str
 		return nil, &keyError{key: "proxy_url", msg: err.Error(), err: err}
 	}
 	return t.Auth.resolve(t.Name, dir)
+}
+
+// maxDisplayName bounds a display name, which every page and table shows.
+const maxDisplayName = 120
+
+func kindList() string {
+	names := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Label is the name people see: the display name, else the target name.
+func (t *Target) Label() string {
+	if t.DisplayName != "" {
+		return t.DisplayName
+	}
+	return t.Name
 }
 
 func validateURL(raw string) error {

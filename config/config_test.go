@@ -59,6 +59,8 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 		{"missing-ca-file", `testdata/invalid/missing-ca-file.yml:4: target "prod": tls_config: unable to read CA cert`},
 		{"second-target-bad", `testdata/invalid/second-target-bad.yml:7: target "bad": auth.token_env: environment variable CHAP_TEST_UNSET is not set`},
 		{"unknown-top-level", `testdata/invalid/unknown-top-level.yml:4: unknown key "global"`},
+		{"unknown-kind", `testdata/invalid/unknown-kind.yml:3: target "prod": kind: unknown kind "dhis3" (want one of dhis2, ocs, chapkit)`},
+		{"long-display-name", `testdata/invalid/long-display-name.yml:3: target "prod": display_name: is longer than 120 bytes`},
 		{"target-null", `testdata/invalid/target-null.yml:2: target "prod": target has no settings; it needs at least url`},
 	}
 	seen := map[string]bool{}
@@ -138,6 +140,9 @@ func TestLoadValidResolvesDefaultsAndSecrets(t *testing.T) {
 		got, want any
 	}{
 		{"prod name", prod.Name, "prod"},
+		{"prod kind defaults to dhis2", prod.Kind, config.KindDHIS2},
+		{"prod label is its display name", prod.Label(), "Sierra Leone HMIS"},
+		{"staging label is its name", cfg.Targets["staging"].Label(), "staging"},
 		{"prod timeout", time.Duration(prod.Timeout), 5 * time.Second},
 		{"prod route code", prod.RouteCode, "chap2"},
 		{"prod auth mode", prod.Auth.Mode(), config.AuthToken},
