@@ -84,7 +84,7 @@ func run() int {
 		for _, w := range cfg.Warnings {
 			fmt.Fprintln(os.Stderr, "warning:", w)
 		}
-		fmt.Printf("%s: valid, %d targets\n", *configFile, len(cfg.Targets))
+		fmt.Printf("%s: valid, %s\n", *configFile, plural(len(cfg.Targets), "target"))
 		return 0
 	}
 
@@ -142,4 +142,12 @@ func shutdownGrace(cfg *config.Config) time.Duration {
 		grace = max(grace, time.Duration(t.Timeout))
 	}
 	return grace + time.Second
+}
+
+// plural says "1 target" or "3 targets".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

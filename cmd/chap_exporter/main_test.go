@@ -371,3 +371,40 @@ func TestSIGHUPReloadsWhileProbesAreInFlight(t *testing.T) {
 	default:
 	}
 }
+
+// TestConfigExampleWorksAgainstTheSimulator follows the template's own
+// instructions: print it, point url at a DHIS2 (the simulator), export the
+// token, validate, probe once. Every default check must be ok.
+func TestConfigExampleWorksAgainstTheSimulator(t *testing.T) {
+	_, simURL, _ := simulator(t)
+	template, err := exec.Command(binary, "--config.example").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := strings.Replace(string(template), "url: https://dhis2.example.org\n", "url: "+simURL+"\n", 1)
+	if content == string(template) {
+		t.Fatal("the template has no line url: https://dhis2.example.org")
+	}
+	file := writeFile(t, filepath.Join(t.TempDir(), "chap.yml"), content)
+	env := append(os.Environ(), "PROD_DHIS2_TOKEN="+dhis2sim.DefaultToken)
+
+	validate := exec.Command(binary, "--config.file="+file, "--config.check")
+	validate.Env = env
+	out, err := validate.CombinedOutput()
+	if err != nil || string(out) != file+": valid, 1 target\n" {
+		t.Fatalf("--config.check: %v\n%s", err, out)
+	}
+
+	check := exec.Command(binary, "--config.file="+file, "check")
+	check.Env = env
+	out, err = check.CombinedOutput()
+	if err != nil {
+		t.Fatalf("check: %v\n%s", err, out)
+	}
+	for _, name := range []string{"http_2xx", "dhis2_ping", "dhis2_system_info", "dhis2_chap_route", "dhis2_chap_ping",
+		"dhis2_chap_system_info", "dhis2_chap_modeling_app", "dhis2_chap_climate_app"} {
+		if !regexp.MustCompile(`(?m)^prod +` + name + ` +ok `).Match(out) {
+			t.Errorf("check %s is not ok:\n%s", name, out)
+		}
+	}
+}
