@@ -73,7 +73,8 @@ func (t *Target) validateExtras(isCheck func(string) bool) error {
 		key := fmt.Sprintf("custom_checks[%d].requires", i)
 		for _, r := range c.Requires {
 			if !isCheck(r) && custom[r] == nil {
-				return keyErrorf(key, "check %q requires unknown check %q", c.Name, r)
+				return keyErrorf(key, "check %q requires unknown check %q%s", c.Name, r,
+					didYouMean(r, func(name string) bool { return isCheck(name) || custom[name] != nil }))
 			}
 		}
 		if cycle := requirementCycle(c.Name, custom, nil); cycle != nil {
