@@ -61,7 +61,7 @@ render() {
 	done
 }
 render firing chap.slack.title "[FIRING] ChapCoreDown: demo / dhis2_chap_ping"
-render firing chap.slack.text "*FIRING*" "\`demo\`" "\`dhis2_chap_ping\`" "\`upstream_down\`" "#runbook-chapcoredown"
+render firing chap.slack.text "*FIRING*" "\`demo\`" "\`dhis2_chap_ping\`" "\`upstream_down\`" "docs/runbooks.md#chapcoredown" "https://chap-exporter.example.org/probe?target=demo&debug=true"
 render resolved chap.slack.title "[RESOLVED] ChapCoreDown: demo / dhis2_chap_ping"
 render resolved chap.slack.text "*RESOLVED*" "\`demo\`" "\`dhis2_chap_ping\`" "\`upstream_down\`" "*Resolved:* 2026-11-20 10:30:00 UTC"
 
@@ -85,7 +85,13 @@ route "" null
 route slackbot null
 route "slack-webhook" null
 
-step "promtool check config examples/prometheus/prometheus.yml"
-promtool check config examples/prometheus/prometheus.yml
+# The example names its rules by their installed path, so check it installed: the same
+# layout under a temporary root, paths rewritten to it.
+step "promtool check config examples/prometheus/prometheus.yml (installed as /etc/prometheus/)"
+root="$tmp/root"
+install -D -m 0644 alerting/rules.yml "$root/etc/prometheus/rules/chap.yml"
+sed "s#/etc/prometheus/#$root/etc/prometheus/#g" examples/prometheus/prometheus.yml >"$tmp/prometheus.yml"
+install -D -m 0644 "$tmp/prometheus.yml" "$root/etc/prometheus/prometheus.yml"
+promtool check config "$root/etc/prometheus/prometheus.yml"
 
 printf '\ncheck-alerting: all checks passed\n'

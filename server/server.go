@@ -34,6 +34,9 @@ type Options struct {
 	// MaxRequestsPerHost bounds concurrent requests to one DHIS2 host
 	// across all targets and reloads; 0 means no limit.
 	MaxRequestsPerHost int
+	// ExternalURL is where people reach the exporter, for absolute links
+	// (alerts read it from chap_exporter_web_external_url_info).
+	ExternalURL string
 }
 
 // Server serves the exporter's endpoints.
@@ -65,7 +68,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry(),
 		probes: newLimiter(opts.MaxRequests), limiter: prober.NewHostLimiter(opts.MaxRequestsPerHost)}
-	s.metrics = collector.NewExporter(s.registry)
+	s.metrics = collector.NewExporter(s.registry, opts.ExternalURL)
 	if _, err := s.Reload(); err != nil {
 		return nil, err
 	}

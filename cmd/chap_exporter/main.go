@@ -51,6 +51,7 @@ func run() int {
 		timeoutOffset = kingpin.Flag("timeout-offset", "Seconds subtracted from Prometheus's scrape timeout to leave time to answer.").Default("0.5").Float64()
 		maxRequests   = kingpin.Flag("web.max-requests", "Maximum number of /probe requests served at once; more get 503. 0 means no limit.").Default(strconv.Itoa(server.DefaultMaxRequests)).Int()
 		maxPerHost    = kingpin.Flag("dhis2.max-concurrent-requests-per-host", "Most requests in flight at once to one DHIS2 server (host:port), across all targets; 0 for no limit.").Default(strconv.Itoa(prober.DefaultMaxRequestsPerHost)).Int()
+		externalURL   = kingpin.Flag("web.external-url", "URL under which people reach the exporter (e.g. behind a reverse proxy), for absolute links in alerts. Default: http://<hostname>:<listen port>.").PlaceHolder("URL").String()
 		toolkitFlags  = webflag.AddFlags(kingpin.CommandLine, ":9977")
 	)
 	logConfig := &promslog.Config{}
@@ -95,8 +96,14 @@ func run() int {
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM, os.Interrupt)
 
-	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
+	external, err := server.ExternalURL(*externalURL, *toolkitFlags.WebListenAddresses)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: error: %v, try --help\n", name, err)
+		return report.ExitUsage
+	}
+	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext(), "external_url", external)
 	srv, err := server.New(server.Options{
+		ExternalURL:        external,
 		ConfigFile:         *configFile,
 		TimeoutOffset:      time.Duration(*timeoutOffset * float64(time.Second)),
 		UserAgent:          name + "/" + version.Version,
