@@ -144,7 +144,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/-/reload", s.handleReload)
 	mux.HandleFunc("/status", s.limitProbes(s.handleStatus)) // it probes too
 	mux.HandleFunc("/sd", s.handleSD)
-	mux.HandleFunc("/{$}", s.handleStatusPage)
+	mux.HandleFunc("/{$}", s.limitProbes(s.handleStatusPage)) // rendering is bounded work, but work: counted too
 	return mux
 }
 
