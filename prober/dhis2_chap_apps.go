@@ -29,7 +29,7 @@ func (c appCheck) Run(ctx context.Context, s *Session) Result {
 	if err != nil {
 		return Failed(err)
 	}
-	apps, malformed, err := parseApps(resp.Body)
+	apps, malformed, err := parseApps(ctx, resp.Body)
 	if err != nil {
 		return Failed(err)
 	}
@@ -64,8 +64,9 @@ func (a app) hubID() string {
 // parseApps reads /api/apps: a bare array, or an object {"apps": [...]}.
 // Entries that are not app objects are reported, not fatal, so one odd entry
 // does not hide the apps that are there. Entries are read one at a time and
-// at most MaxEntries of them, so a hostile list costs little.
-func parseApps(body []byte) (apps []app, malformed []string, err error) {
+// at most MaxEntries of them, and parsing stops when ctx ends, so a hostile
+// list costs little and never more than the probe's budget.
+func parseApps(ctx context.Context, body []byte) (apps []app, malformed []string, err error) {
 	list := body
 	switch jsonKind(body) {
 	case "an array":
@@ -92,6 +93,9 @@ func parseApps(body []byte) (apps []app, malformed []string, err error) {
 	for i := 0; dec.More(); i++ {
 		if i == MaxEntries {
 			return nil, nil, failuref(ReasonBadResponse, nil, "apps list has more than %d entries", MaxEntries)
+		}
+		if i%1000 == 999 && ctx.Err() != nil {
+			return nil, nil, classify(ctx.Err())
 		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {

@@ -32,12 +32,23 @@ type Options struct {
 	// all probers (and across reloads). Nil means a process-wide limiter
 	// of DefaultMaxRequestsPerHost.
 	Limiter *HostLimiter
+	// Admit, when set, is asked before ProbeShared starts a chain run; it
+	// returns false to refuse (ProbeShared then returns ErrBusy), or a
+	// release func the run calls when it ends. Callers that join a run in
+	// flight or are served from the cache are not admitted again.
+	Admit func() (release func(), ok bool)
+	// OnRun, when set, receives the report of every chain run ProbeShared
+	// completes, exactly once per run however many callers shared it, so
+	// logs, histories and duration histograms count runs, not callers.
+	// Runs stopped because every caller left are not reported.
+	OnRun func(*Report)
 }
 
 // Prober probes one configured target. It keeps its HTTP transport across
 // probes so connections are reused; build a new one when the config changes.
 type Prober struct {
 	target        *config.Target
+	opts          Options
 	checks        []*registration
 	requires      [][]int // indexes into checks of each check's direct requirements
 	baseURL       string
@@ -97,6 +108,7 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 	limited := newLimitedTransport(transport, limiter, base)
 	p := &Prober{
 		target:        t,
+		opts:          opts,
 		checks:        checks,
 		requires:      requires,
 		baseURL:       strings.TrimRight(t.URL, "/"),
