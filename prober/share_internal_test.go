@@ -500,3 +500,43 @@ func TestRunsPerTargetAreCapped(t *testing.T) {
 		t.Errorf("admitted %d runs and released %d, want %d and %d", a, r, MaxRunsPerTarget, MaxRunsPerTarget)
 	}
 }
+
+// TestHostLimitHoldsForAbandonedRequests: a DHIS2 that works on every
+// request for a second, whether or not the client still waits (as Tomcat
+// does), never sees more requests in flight than the limit, although every
+// probe gives up long before its answers arrive. Counted on the server.
+func TestHostLimitHoldsForAbandonedRequests(t *testing.T) {
+	const limit, work = 4, time.Second
+	var inFlight, peak, served atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(work) // busy, not watching the client
+		inFlight.Add(-1)
+		served.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"username":"admin"}`))
+	}))
+	t.Cleanup(srv.Close)
+	p := proberFor(t, srv.URL, "checks: [dhis2_ping]", NewHostLimiter(limit))
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			for end := time.Now().Add(2 * work); time.Now().Before(end); {
+				if r := p.Probe(context.Background(), 100*time.Millisecond); r.Success() {
+					t.Errorf("a 100ms probe of a 1s server succeeded")
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitFor(t, "the abandoned requests to be answered", func() bool { return inFlight.Load() == 0 })
+	if got := peak.Load(); got > limit {
+		t.Errorf("DHIS2 worked on %d requests at once, limit %d", got, limit)
+	}
+	if got := peak.Load(); got < limit {
+		t.Errorf("DHIS2 worked on at most %d requests at once, want the limit %d reached (enough demand)", got, limit)
+	}
+	t.Logf("peak %d requests in flight at the server, %d served", peak.Load(), served.Load())
+}
