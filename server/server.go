@@ -89,7 +89,9 @@ func (s *Server) Reload() (*config.Config, error) {
 	next, err := s.load()
 	if err != nil {
 		s.metrics.ConfigLoaded(false, time.Time{}, 0)
-		s.logger.Error("Loading configuration failed; keeping the previous one", "file", s.opts.ConfigFile, "err", err)
+		if old != nil { // at start-up there is none to keep, and New's caller reports the error
+			s.logger.Error("Loading configuration failed; keeping the previous one", "file", s.opts.ConfigFile, "err", err)
+		}
 		return nil, err
 	}
 	if old != nil && old.cfg.Checksum == next.cfg.Checksum {

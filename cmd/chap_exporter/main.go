@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
+	"text/template"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -58,6 +61,17 @@ func run() int {
 	promslogflag.AddFlags(kingpin.CommandLine, logConfig)
 	kingpin.Version(version.Print(name))
 	kingpin.HelpFlag.Short('h')
+	// Help is asked for, not an error: stdout, so `--help | less` works.
+	kingpin.CommandLine.UsageWriter(os.Stdout)
+	// `check --help` lists the flags check uses, not the server's.
+	kingpin.CommandLine.UsageFuncs(template.FuncMap{"scopedFlags": scopedFlags})
+	kingpin.CommandLine.UsageTemplate(strings.Replace(kingpin.DefaultUsageTemplate,
+		"{{.Context.Flags|FlagsToTwoColumns|FormatTwoColumns}}",
+		"{{scopedFlags .Context.SelectedCommand .Context.Flags|FlagsToTwoColumns|FormatTwoColumns}}", 1))
+	// The man page header takes one line of version, not --version's block.
+	kingpin.ManPageTemplate = strings.Replace(kingpin.ManPageTemplate,
+		`.TH {{.App.Name}} 1 {{.App.Version}} "{{.App.Author}}"`,
+		`.TH {{.App.Name}} 1 "" "`+strings.TrimSpace(name+" "+version.Version)+`"`, 1)
 	command, err := kingpin.CommandLine.Parse(os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: error: %v, try --help\n", name, err)
@@ -149,6 +163,24 @@ func shutdownGrace(cfg *config.Config) time.Duration {
 		grace = max(grace, time.Duration(t.Timeout))
 	}
 	return grace + time.Second
+}
+
+// sharedFlags are the global flags a command other than serve uses.
+var sharedFlags = map[string]bool{"help": true, "config.file": true}
+
+// scopedFlags keeps, for a command other than serve, its own flags and the
+// global ones it uses.
+func scopedFlags(cmd *kingpin.CmdModel, flags []*kingpin.FlagModel) []*kingpin.FlagModel {
+	if cmd == nil || cmd.Name == "serve" {
+		return flags
+	}
+	var own []*kingpin.FlagModel
+	for _, f := range flags {
+		if sharedFlags[f.Name] || slices.ContainsFunc(cmd.Flags, func(c *kingpin.FlagModel) bool { return c.Name == f.Name }) {
+			own = append(own, f)
+		}
+	}
+	return own
 }
 
 // plural says "1 target" or "3 targets".
