@@ -70,11 +70,14 @@ func runScenarios(t *testing.T, alertmanagers int, scenarios []scenario) {
 	start := time.Now()
 	s := newStack(t, alertmanagers)
 	t.Logf("stack ready after %v", time.Since(start).Round(100*time.Millisecond))
-	for _, sc := range scenarios {
+	// Progress, one line per scenario: make test runs this package with -v,
+	// so these lines stream while the minutes pass.
+	for i, sc := range scenarios {
+		t.Logf("scenario %d/%d %q: settling, then running", i+1, len(scenarios), sc.name)
 		s.settle(t)
 		s.began = time.Now()
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, s) })
-		t.Logf("scenario %q took %v", sc.name, time.Since(s.began).Round(100*time.Millisecond))
+		t.Logf("scenario %d/%d %q took %v", i+1, len(scenarios), sc.name, time.Since(s.began).Round(100*time.Millisecond))
 	}
 	t.Logf("%s took %v", t.Name(), time.Since(start).Round(100*time.Millisecond))
 }
