@@ -14,7 +14,7 @@ import (
 
 func TestExampleParses(t *testing.T) {
 	t.Setenv("PROD_DHIS2_TOKEN", "d2pat_example")
-	cfg, err := config.Parse([]byte(config.Example), "example.yml", prober.Known)
+	cfg, err := config.Parse([]byte(config.Example), "example.yml", prober.KindsOf)
 	if err != nil {
 		t.Fatal(err)
 	}

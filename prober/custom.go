@@ -21,7 +21,7 @@ func planTarget(t *config.Target, selected []string) ([]*registration, error) {
 		extra[def.Name] = &registration{name: def.Name, requires: def.Requires, check: customCheck{def: def}}
 		selected = append(selected, def.Name)
 	}
-	return planWith(selected, extra)
+	return planWith(t.Kind, selected, extra)
 }
 
 // customCheck runs a check declared in the configuration: one

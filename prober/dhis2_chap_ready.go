@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/dhis2-chap/chap_exporter/config"
 )
 
 func init() {
-	Register("dhis2_chap_ready", []string{"dhis2_chap_ping"}, CheckFunc(checkChapReady), OptIn())
+	Register("dhis2_chap_ready", []string{"dhis2_chap_ping"}, CheckFunc(checkChapReady), AppliesTo(config.KindDHIS2), OptIn())
 }
 
 // checkChapReady asks chap-core 2.0+ whether its subsystems (db, redis,

@@ -3,10 +3,12 @@ package prober
 import (
 	"context"
 	"strings"
+
+	"github.com/dhis2-chap/chap_exporter/config"
 )
 
 func init() {
-	Register("dhis2_chap_system_info", []string{"dhis2_chap_ping"}, CheckFunc(checkChapSystemInfo))
+	Register("dhis2_chap_system_info", []string{"dhis2_chap_ping"}, CheckFunc(checkChapSystemInfo), AppliesTo(config.KindDHIS2))
 }
 
 // chapVersionPaths are where chap-core versions have published their

@@ -52,7 +52,7 @@ type Prober struct {
 func New(t *config.Target, opts Options) (*Prober, error) {
 	selected := t.Checks
 	if len(selected) == 0 {
-		selected = Names()
+		selected = Names(t.Kind)
 	}
 	checks, err := planTarget(t, selected)
 	if err != nil {

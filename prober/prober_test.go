@@ -25,7 +25,7 @@ var builtinChecks = []string{
 }
 
 func TestBuiltinChecksInRunOrder(t *testing.T) {
-	if got := prober.Names(); !slices.Equal(got, builtinChecks) {
+	if got := prober.Names(config.KindDHIS2); !slices.Equal(got, builtinChecks) {
 		t.Errorf("Names() = %v, want %v", got, builtinChecks)
 	}
 }
@@ -56,7 +56,7 @@ func loadTarget(t testing.TB, body string) *config.Target {
 	if err := os.WriteFile(path, []byte("targets:\n  sim:\n"+indented+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(path, prober.Known)
+	cfg, err := config.Load(path, prober.KindsOf)
 	if err != nil {
 		t.Fatal(err)
 	}
