@@ -34,7 +34,7 @@ type CheckOptions struct {
 	Targets    []string // from the configuration; all when empty
 	// Ad hoc target instead of a configuration file.
 	URL, TokenEnv, Username, PasswordEnv string
-	Kind                                 string // ad hoc only; "" means dhis2
+	Kind                                 string        // ad hoc only; "" means dhis2
 	Timeout                              time.Duration // ad hoc only; 0 means the default
 	// Checks replaces each target's selection (what they require is added).
 	Checks    []string
