@@ -50,7 +50,7 @@ func (c customCheck) Run(ctx context.Context, s *Session) Result {
 	if c.def.JSONPath == "" && c.def.VersionPath == "" {
 		return OK("%s answered %d", path, resp.StatusCode)
 	}
-	if err := requireJSON(resp, path); err != nil {
+	if err := requireJSON(resp, path, s.Target.Kind); err != nil {
 		return Failed(err)
 	}
 	doc, err := decodeAny(resp.Body)

@@ -1,9 +1,7 @@
 package prober
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -28,17 +26,17 @@ func checkChapReady(ctx context.Context, s *Session) Result {
 		if ok && answer.StatusCode == http.StatusServiceUnavailable {
 			// DHIS2 itself answers 503 for a route URL it does not allow;
 			// only chap-core's readiness body says which subsystem failed.
-			if states, perr := parseReadiness(answer.Body); perr == nil && len(states) > 0 {
-				return readiness(states)
+			if doc, perr := parseHealth(answer.Body); perr == nil && len(doc.States) > 0 {
+				return readiness(doc.States)
 			}
 		}
 		return Failed(err)
 	}
-	states, err := parseReadiness(resp.Body)
+	doc, err := parseHealth(resp.Body)
 	if err != nil {
 		return Failed(err)
 	}
-	return readiness(states)
+	return readiness(doc.States)
 }
 
 // readiness is ok when every subsystem is up, else a failure naming the
@@ -61,29 +59,4 @@ func readiness(states map[string]string) Result {
 	}
 	r.Subsystems = states
 	return r
-}
-
-// parseReadiness reads {"status":...,"checks":{"db":"ok",...}}. A check may
-// also be an object with a state or status (the chapkit shape).
-func parseReadiness(body []byte) (map[string]string, error) {
-	var ready struct {
-		Checks map[string]json.RawMessage `json:"checks"`
-	}
-	if err := decodeObject(body, &ready); err != nil {
-		return nil, err
-	}
-	states := make(map[string]string, len(ready.Checks))
-	for name, raw := range ready.Checks {
-		var state string
-		if json.Unmarshal(raw, &state) != nil {
-			var obj struct {
-				State  string `json:"state"`
-				Status string `json:"status"`
-			}
-			_ = json.Unmarshal(raw, &obj)
-			state = cmp.Or(obj.State, obj.Status, "unknown")
-		}
-		states[name] = state
-	}
-	return states, nil
 }

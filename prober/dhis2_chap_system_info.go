@@ -25,7 +25,7 @@ func checkChapSystemInfo(ctx context.Context, s *Session) Result {
 			}
 			return Failed(err)
 		}
-		if err := requireJSON(resp, path); err != nil {
+		if err := requireJSON(resp, path, s.Target.Kind); err != nil {
 			return Failed(err)
 		}
 		version, revision, err := parseChapInfo(resp.Body)

@@ -170,8 +170,17 @@ func TestProbeAgainstSimulatorScenarios(t *testing.T) {
 // those that are not simply ok) and the probe's success.
 func checkOutcomes(t *testing.T, report *prober.Report, want map[string]string, success bool) {
 	t.Helper()
+	checkOutcomesOf(t, report, builtinChecks, want, success)
+}
+
+// checkOutcomesOf is checkOutcomes for a target that runs checks.
+func checkOutcomesOf(t *testing.T, report *prober.Report, checks []string, want map[string]string, success bool) {
+	t.Helper()
 	got := outcomes(report)
-	for _, check := range builtinChecks {
+	if len(got) != len(checks) {
+		t.Errorf("probe ran %d checks (%v), want %v", len(got), got, checks)
+	}
+	for _, check := range checks {
 		w := want[check]
 		if w == "" {
 			w = "ok"
