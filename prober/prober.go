@@ -181,6 +181,8 @@ func (p *Prober) Probe(ctx context.Context, timeout time.Duration) *Report {
 
 	report := &Report{
 		Target:   p.target.Name,
+		Label:    p.target.Label(),
+		Kind:     p.target.Kind,
 		Start:    start,
 		Duration: time.Since(start),
 		Timeout:  timeout,

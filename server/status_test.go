@@ -87,10 +87,12 @@ func TestStatusUsesProbeBudgetAndRejections(t *testing.T) {
 func TestServiceDiscovery(t *testing.T) {
 	f := newFixture(t)
 	good := f.readConfig(t)
-	f.writeConfig(t, strings.Replace(good, "  basic:\n", "  basic:\n    labels: {env: prod, notify: slack}\n", 1))
+	f.writeConfig(t, strings.Replace(strings.Replace(good, "  basic:\n", "  basic:\n    labels: {env: prod, notify: slack}\n", 1),
+		"  demo:\n", "  demo:\n    display_name: Sierra Leone HMIS\n", 1))
 	f.reload(t)
 	code, body := f.get(t, "/sd")
-	want := `[{"targets":["basic"],"labels":{"env":"prod","notify":"slack"}},{"targets":["demo"],"labels":{}},{"targets":["inline"],"labels":{}}]` + "\n"
+	want := `[{"targets":["basic"],"labels":{"env":"prod","kind":"dhis2","notify":"slack"}},` +
+		`{"targets":["demo"],"labels":{"display_name":"Sierra Leone HMIS","kind":"dhis2"}},{"targets":["inline"],"labels":{"kind":"dhis2"}}]` + "\n"
 	if code != 200 || body != want {
 		t.Errorf("GET /sd = %d\n%s\nwant\n%s", code, body, want)
 	}
