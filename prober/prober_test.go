@@ -145,6 +145,15 @@ func TestProbeAgainstSimulatorScenarios(t *testing.T) {
 		{"chap-core-unready", nil, true},
 		{"remote-server-not-allowed", merge(map[string]string{"dhis2_chap_ping": "fail/route_not_allowed"}, skippedAfter(afterChapPing...)), false},
 		{"route-forbidden", merge(map[string]string{"dhis2_chap_ping": "fail/forbidden"}, skippedAfter(afterChapPing...)), false},
+		// Scenarios of the OCS and chapkit services leave DHIS2 alone; the
+		// fault matrix probes them against those services.
+		{"degraded", nil, true},
+		{"unhealthy", nil, true},
+		{"unhealthy-503", nil, true},
+		{"health-missing", nil, true},
+		{"health-not-json", nil, true},
+		{"info-missing", nil, true},
+		{"capabilities-not-json", nil, true},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
