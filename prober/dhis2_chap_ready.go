@@ -2,9 +2,9 @@ package prober
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/dhis2-chap/chap_exporter/config"
 )
@@ -40,23 +40,18 @@ func checkChapReady(ctx context.Context, s *Session) Result {
 }
 
 // readiness is ok when every subsystem is up, else a failure naming the
-// ones that are not; both carry every subsystem's state.
+// ones that are not. Both carry the subsystems' states, at most
+// MaxSubsystems of them, failing ones first so a long list cannot hide them.
 func readiness(states map[string]string) Result {
-	names := make([]string, 0, len(states))
-	for name := range states {
-		names = append(names, name)
+	down, kept := failingFirst(states)
+	failing := make([]string, len(down))
+	for i, name := range down {
+		failing[i] = name + " (" + states[name] + ")"
 	}
-	slices.Sort(names)
-	var failing []string
-	for _, name := range names {
-		if !SubsystemUp(states[name]) {
-			failing = append(failing, name+" ("+states[name]+")")
-		}
-	}
-	r := OK("chap-core ready: %s ok", strings.Join(names, ", "))
+	r := OK("chap-core ready: %s ok", listText(slices.Sorted(maps.Keys(states)), ", "))
 	if len(failing) > 0 {
-		r = Fail(ReasonNotReady, "chap-core not ready: %s", strings.Join(failing, ", "))
+		r = Fail(ReasonNotReady, "chap-core not ready: %s", listText(failing, ", "))
 	}
-	r.Subsystems = states
+	r.Subsystems = kept
 	return r
 }

@@ -11,9 +11,9 @@ import (
 	"strings"
 )
 
-// maxSubsystems bounds how many parts of one health answer are kept, so a
-// hostile answer cannot multiply series or message size.
-const maxSubsystems = 64
+// maxSubMessageBytes bounds one sub-check's message inside a result
+// message, so one long message cannot crowd out the others.
+const maxSubMessageBytes = 200
 
 // healthDoc is a health answer in the chapkit shape, which OCS and
 // chap-core's /health/ready follow too:
@@ -21,55 +21,70 @@ const maxSubsystems = 64
 // chap-core writes a check as a bare string ("ok", "error: ...").
 type healthDoc struct {
 	Status   string            // "" when the answer has none (or not as a string)
-	States   map[string]string // sub-check → state, at most maxSubsystems, names and states printable
+	States   map[string]string // sub-check → state
 	Messages map[string]string // sub-check → message, when it sent one
-	Dropped  int               // sub-checks beyond maxSubsystems
 }
 
-// rawHealth is a health answer as decoded, before parseHealth reads it.
+// rawHealth is a health answer as decoded, before read interprets it.
 type rawHealth struct {
 	Status json.RawMessage            `json:"status"`
 	Checks map[string]json.RawMessage `json:"checks"`
 }
 
-// parseHealth decodes a health answer; every string in it is made
-// printable and bounded.
+// parseHealth decodes a health answer.
 func parseHealth(body []byte) (healthDoc, error) {
 	var raw rawHealth
 	if err := decodeObject(body, &raw); err != nil {
 		return healthDoc{}, err
 	}
-	return raw.read(), nil
+	return raw.read()
 }
 
-func (raw rawHealth) read() healthDoc {
-	doc := healthDoc{States: map[string]string{}, Messages: map[string]string{}}
-	var status string
-	if json.Unmarshal(raw.Status, &status) == nil {
-		doc.Status = printable(status, maxFieldBytes)
+// read interprets a decoded health answer; one with more than MaxEntries
+// checks is rejected rather than read.
+func (raw rawHealth) read() (healthDoc, error) {
+	if len(raw.Checks) > MaxEntries {
+		return healthDoc{}, failuref(ReasonBadResponse, nil, "health answer has more than %d checks", MaxEntries)
 	}
-	names := slices.Sorted(maps.Keys(raw.Checks))
-	if len(names) > maxSubsystems {
-		doc.Dropped, names = len(names)-maxSubsystems, names[:maxSubsystems]
-	}
-	for _, name := range names {
+	doc := healthDoc{States: make(map[string]string, len(raw.Checks)), Messages: map[string]string{}}
+	_ = json.Unmarshal(raw.Status, &doc.Status) // not a string: no status
+	for name, check := range raw.Checks {
 		var state, message string
-		if json.Unmarshal(raw.Checks[name], &state) != nil {
+		if json.Unmarshal(check, &state) != nil {
 			var obj struct {
 				State   string `json:"state"`
 				Status  string `json:"status"`
 				Message string `json:"message"`
 			}
-			_ = json.Unmarshal(raw.Checks[name], &obj)
+			_ = json.Unmarshal(check, &obj)
 			state, message = cmp.Or(obj.State, obj.Status, "unknown"), obj.Message
 		}
-		name = printable(name, maxLabelBytes)
-		doc.States[name] = printable(state, maxLabelBytes)
+		doc.States[name] = state
 		if message != "" {
-			doc.Messages[name] = printable(message, maxFieldBytes)
+			doc.Messages[name] = truncate(message, maxSubMessageBytes)
 		}
 	}
-	return doc
+	return doc, nil
+}
+
+// failingFirst returns the names of the subsystems that are not up, sorted,
+// and the states to keep in a result: at most MaxSubsystems, failing ones
+// first so a long list cannot hide them.
+func failingFirst(states map[string]string) (down []string, kept map[string]string) {
+	var up []string
+	for _, name := range slices.Sorted(maps.Keys(states)) {
+		if SubsystemUp(states[name]) {
+			up = append(up, name)
+		} else {
+			down = append(down, name)
+		}
+	}
+	names := slices.Concat(down, up)
+	kept = make(map[string]string, min(len(names), MaxSubsystems))
+	for _, name := range names[:min(len(names), MaxSubsystems)] {
+		kept[name] = states[name]
+	}
+	return down, kept
 }
 
 // serviceHealth is a check of a service's own health endpoint at path (OCS,
@@ -93,40 +108,32 @@ func serviceHealth(ctx context.Context, s *Session, path, notThis string) Result
 	if err := decodeObjectAt(resp.Body, path, &raw); err != nil {
 		return Failed(err)
 	}
-	return healthResult(path, raw.read())
+	doc, err := raw.read()
+	if err != nil {
+		return Failed(err)
+	}
+	return healthResult(path, doc)
 }
-
-// maxListedProblems bounds how many sub-checks a message names.
-const maxListedProblems = 8
 
 // healthResult turns the reported status (compared case-insensitively)
 // into a result: healthy ok, degraded warn, anything else fail. It names
 // the sub-checks that are not healthy, with their messages, and carries
-// every sub-check's state.
+// the sub-checks' states.
 func healthResult(path string, doc healthDoc) Result {
-	var problems []string
-	for _, name := range slices.Sorted(maps.Keys(doc.States)) {
-		if SubsystemUp(doc.States[name]) {
-			continue
-		}
-		p := name + " " + doc.States[name]
+	down, kept := failingFirst(doc.States)
+	problems := make([]string, len(down))
+	for i, name := range down {
+		problems[i] = name + " " + doc.States[name]
 		if m := doc.Messages[name]; m != "" {
-			p += " (" + m + ")"
+			problems[i] += " (" + m + ")"
 		}
-		problems = append(problems, p)
-	}
-	if extra := len(problems) - maxListedProblems; extra > 0 {
-		problems = append(problems[:maxListedProblems], fmt.Sprintf("and %d more", extra))
-	}
-	if doc.Dropped > 0 {
-		problems = append(problems, fmt.Sprintf("%d more checks not read", doc.Dropped))
 	}
 	detail := ""
 	if len(problems) > 0 {
-		detail = ": " + strings.Join(problems, ", ")
+		detail = ": " + listText(problems, ", ")
 	}
 	var r Result
-	switch status := strings.ToLower(doc.Status); status {
+	switch strings.ToLower(doc.Status) {
 	case "healthy":
 		r = OK("service reports status healthy%s", checkCount(len(doc.States)))
 	case "degraded":
@@ -134,9 +141,9 @@ func healthResult(path string, doc healthDoc) Result {
 	case "":
 		return Fail(ReasonBadResponse, "%s answer has no status field", path)
 	default:
-		r = Fail(ReasonNotReady, "service reports status %s%s", doc.Status, detail)
+		r = Fail(ReasonNotReady, "service reports status %s%s", truncate(doc.Status, maxSubMessageBytes), detail)
 	}
-	r.Subsystems = doc.States
+	r.Subsystems = kept
 	return r
 }
 

@@ -151,7 +151,7 @@ func TestOCSChecks(t *testing.T) {
 			map[string]string{"ocs_info": "fail/bad_response"}, nil, "", false},
 		{"hostile strings are made printable", with(with(healthyOCS(), "/info", answer{body: `{"app_version":"0.1.0\u001b[2J"}`}), "/health", answer{body: `{"status":"down\nfake line"}`}),
 			map[string]string{"ocs_health": "fail/not_ready", "ocs_info": "skipped/requirement"},
-			map[string]string{"ocs_health": "service reports status down?fake line"}, "", false},
+			map[string]string{"ocs_health": `service reports status down\x0afake line`}, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fact, func(t *testing.T) {
@@ -261,7 +261,7 @@ func TestChapkitHealth(t *testing.T) {
 		{"a bare-string check (chap-core style) is read too", "", map[string]answer{"/health": {body: `{"status":"healthy","checks":{"db":"ok"}}`}}, "ok",
 			"service reports status healthy (1 check)", map[string]string{"db": "ok"}},
 		{"hostile names and messages are made printable", "", map[string]answer{"/health": {body: `{"status":"degraded","checks":{"re\u001bdis":{"state":"degraded","message":"a\nb"}}}`}},
-			"warn/not_ready", "service reports status degraded: re?dis degraded (a?b)", map[string]string{"re?dis": "degraded"}},
+			"warn/not_ready", `service reports status degraded: re\x1bdis degraded (a\x0ab)`, map[string]string{`re\x1bdis`: "degraded"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fact, func(t *testing.T) {
@@ -284,19 +284,31 @@ func TestChapkitHealth(t *testing.T) {
 }
 
 // TestChapkitSubChecksAreBounded: a hostile answer with thousands of checks
-// keeps 64, and the message says how many more there were.
+// keeps 64 subsystems, failing ones first, and a bounded message that
+// counts the rest.
 func TestChapkitSubChecksAreBounded(t *testing.T) {
-	var parts []string
-	for i := range 3000 {
-		parts = append(parts, fmt.Sprintf(`"check%04d":{"state":"unhealthy","message":"%s"}`, i, strings.Repeat("x", 500)))
+	tests := []struct {
+		name, message string
+		contains      string
+	}{
+		{"short messages: the rest is counted", "down", "check0009 unhealthy (down), and 2990 more"},
+		{"long messages: each and the whole are cut", strings.Repeat("x", 500), "more bytes)"},
 	}
-	url := cannedServer(t, map[string]answer{"/health": {body: `{"status":"unhealthy","checks":{` + strings.Join(parts, ",") + `}}`}})
-	r := result(t, probe(t, loadTarget(t, "kind: chapkit\nurl: "+url), 3*time.Second), "chapkit_health")
-	if len(r.Subsystems) != 64 {
-		t.Errorf("%d subsystems kept, want 64", len(r.Subsystems))
-	}
-	if len(r.Message) > 4096 || !strings.Contains(r.Message, "and 56 more") || !strings.Contains(r.Message, "2936 more checks not read") {
-		t.Errorf("message (%d bytes) is not bounded or does not count the rest: %.300s…", len(r.Message), r.Message)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parts := []string{`"zz_ok":{"state":"healthy"}`}
+			for i := range 3000 {
+				parts = append(parts, fmt.Sprintf(`"check%04d":{"state":"unhealthy","message":%q}`, i, tt.message))
+			}
+			url := cannedServer(t, map[string]answer{"/health": {body: `{"status":"unhealthy","checks":{` + strings.Join(parts, ",") + `}}`}})
+			r := result(t, probe(t, loadTarget(t, "kind: chapkit\nurl: "+url), 3*time.Second), "chapkit_health")
+			if len(r.Subsystems) != 64 || r.Subsystems["check0000"] != "unhealthy" || r.Subsystems["zz_ok"] != "" {
+				t.Errorf("%d subsystems kept (check0000 %q, zz_ok %q), want 64 failing ones", len(r.Subsystems), r.Subsystems["check0000"], r.Subsystems["zz_ok"])
+			}
+			if len(r.Message) > prober.MaxMessageBytes || !strings.Contains(r.Message, tt.contains) {
+				t.Errorf("message (%d bytes) is not bounded or lacks %q: %.300s…", len(r.Message), tt.contains, r.Message)
+			}
+		})
 	}
 }
 

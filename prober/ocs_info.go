@@ -51,16 +51,16 @@ func checkOCSInfo(ctx context.Context, s *Session) Result {
 		}
 		return Fail(failures[0].Reason, "%s", strings.Join(msgs, "; "))
 	}
-	version := printable(cmp.Or(info.AppVersion, caps.BackendVersion), maxLabelBytes)
+	version := cmp.Or(info.AppVersion, caps.BackendVersion)
 	var details []string
 	if caps.APIVersion != "" {
-		details = append(details, "openEO "+printable(caps.APIVersion, maxLabelBytes))
+		details = append(details, "openEO "+truncate(caps.APIVersion, MaxLabelBytes))
 	}
 	if info.ReadOnly != nil {
 		details = append(details, map[bool]string{true: "read-only", false: "writable"}[*info.ReadOnly])
 	}
 	if caps.ID != "" {
-		details = append(details, "backend "+printable(caps.ID, maxLabelBytes))
+		details = append(details, "backend "+truncate(caps.ID, MaxLabelBytes))
 	}
 	about := ""
 	if len(details) > 0 {
