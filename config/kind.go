@@ -99,7 +99,7 @@ func validatePath(p string) error {
 	case err != nil || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || u.Fragment != "" || u.RawQuery != "":
 		return fmt.Errorf("must be a path like /health: start with / and have no query or fragment")
 	case slices.Contains(strings.Split(u.Path, "/"), ".."):
-		return fmt.Errorf("must not contain ..")
+		return fmt.Errorf("must not contain .. segments")
 	}
 	return nil
 }
