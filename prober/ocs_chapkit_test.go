@@ -166,6 +166,10 @@ func TestOCSChecks(t *testing.T) {
 			if got := result(t, report, "ocs_info").Version; got != tt.version {
 				t.Errorf("ocs_info version = %q, want %q", got, tt.version)
 			}
+			// A liveness signal only: one request, to /health.
+			if reqs := result(t, report, "ocs_health").Requests; len(reqs) != 1 || reqs[0].Path != "/health" {
+				t.Errorf("ocs_health requested %+v, want only /health", reqs)
+			}
 		})
 	}
 }
