@@ -20,7 +20,7 @@ import (
 // every check against the simulator is tested on the binary, in cmd.)
 func TestExampleIsOneWorkingTarget(t *testing.T) {
 	t.Setenv("PROD_DHIS2_TOKEN", "d2pat_example")
-	cfg, err := config.Parse([]byte(config.Example), "example.yml", prober.Known)
+	cfg, err := config.Parse([]byte(config.Example), "example.yml", prober.KindsOf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,18 +65,41 @@ func TestExampleCommentedKeysAreValid(t *testing.T) {
 	if err := dec.Decode(&cfg); err != nil {
 		t.Fatalf("uncommented template does not decode: %v\n%s", err, all)
 	}
-	if len(cfg.Targets) != 2 || len(cfg.Targets["prod"].CustomChecks) != 1 || cfg.Targets["prod"].Kind != config.KindDHIS2 {
+	if len(cfg.Targets) != 4 || len(cfg.Targets["prod"].CustomChecks) != 1 || cfg.Targets["prod"].Kind != config.KindDHIS2 {
 		t.Errorf("uncommented template decoded to %d targets, prod = %+v", len(cfg.Targets), cfg.Targets["prod"])
 	}
 	for _, check := range cfg.Targets["prod"].Checks {
-		if !prober.Known(check) {
-			t.Errorf("the template's checks list names unknown check %q", check)
+		if !slices.Contains(prober.KindsOf(check), config.KindDHIS2) {
+			t.Errorf("the template's checks list names %q, not a check of DHIS2 targets", check)
 		}
 	}
 }
 
-// templateKeyRE matches a key inside a target, active or commented out.
-var templateKeyRE = regexp.MustCompile(`^( {4,})(?:# ?)? *(?:- )?([a-z_]+):`)
+// TestExampleOtherKindsParse: the commented ocs and chapkit targets at the
+// end of the template are valid once uncommented.
+func TestExampleOtherKindsParse(t *testing.T) {
+	_, block, ok := strings.Cut(config.Example, "  # nepal-ocs:")
+	if !ok {
+		t.Fatal("the template has no commented nepal-ocs target")
+	}
+	var lines []string
+	for _, line := range strings.Split("  # nepal-ocs:"+block, "\n") {
+		if line, ok := strings.CutPrefix(line, "  # "); ok {
+			lines = append(lines, "  "+line)
+		}
+	}
+	cfg, err := config.Parse([]byte("targets:\n"+strings.Join(lines, "\n")), "example.yml", prober.KindsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Targets["nepal-ocs"].Kind != config.KindOCS || cfg.Targets["ewars-model"].Kind != config.KindChapkit {
+		t.Errorf("kinds = %s, %s", cfg.Targets["nepal-ocs"].Kind, cfg.Targets["ewars-model"].Kind)
+	}
+}
+
+// templateKeyRE matches a key inside a target, active or commented out
+// (also inside a commented-out target: "  #   kind: ocs").
+var templateKeyRE = regexp.MustCompile(`^( {4,}(?:# ?)? *| {2}# {2,})(?:- )?([a-z_]+):`)
 
 // TestExampleAndReadmeAgree: every key of the template is in the README's
 // configuration section, and every key the README's reference table
