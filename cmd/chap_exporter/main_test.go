@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -491,7 +492,12 @@ func TestDemo(t *testing.T) {
 	})
 
 	t.Run("healthy", func(t *testing.T) {
-		cmd := exec.Command("../../scripts/demo.sh", dir, freePort(), freePort())
+		// A demo that never prints its last line is killed, so the test ends.
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "../../scripts/demo.sh", dir, freePort(), freePort())
+		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) } // demo.sh stops its children
+		cmd.WaitDelay = 10 * time.Second
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -502,7 +508,7 @@ func TestDemo(t *testing.T) {
 		}
 		sc := bufio.NewScanner(stdout)
 		var seen []string
-		for sc.Scan() && !strings.Contains(sc.Text(), "Ctrl-C stops both") {
+		for sc.Scan() && !strings.HasPrefix(sc.Text(), "Ctrl-C stops") {
 			seen = append(seen, sc.Text())
 		}
 		_ = cmd.Process.Signal(os.Interrupt)
