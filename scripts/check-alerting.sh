@@ -5,7 +5,7 @@
 #   - amtool template render                  Slack title/text for a firing and a resolved alert
 #   - amtool config routes test               the notify opt-in routing, exact receivers
 #   - promtool check config                   examples/prometheus/prometheus.yml
-#   - every runbook_url anchor of the rules has its README section
+#   - every runbook_url anchor of the rules has its section in docs/runbooks.md
 # Run from anywhere; exits non-zero on the first failure.
 set -euo pipefail
 
