@@ -25,7 +25,9 @@ import (
 
 // Defaults applied to targets that leave a key out.
 const (
-	DefaultTimeout          = 10 * time.Second
+	DefaultTimeout = 10 * time.Second
+	// MaxTimeout bounds a target's timeout, and so how long shutdown waits.
+	MaxTimeout              = 5 * time.Minute
 	DefaultRouteCode        = "chap"
 	DefaultModelingAppHubID = "a29851f9-82a7-4ecd-8b2c-58e0f220bc75"
 	DefaultClimateAppHubID  = "effb986c-a3c7-485e-a2f6-5e54ff9df7c3"
@@ -227,6 +229,8 @@ func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []str
 		t.Timeout = Duration(DefaultTimeout)
 	} else if t.Timeout < 0 {
 		return nil, keyErrorf("timeout", "must be positive")
+	} else if time.Duration(t.Timeout) > MaxTimeout {
+		return nil, keyErrorf("timeout", "must be at most %s", model.Duration(MaxTimeout))
 	}
 	if t.MinInterval < 0 {
 		return nil, keyErrorf("min_interval", "must not be negative")

@@ -37,6 +37,7 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 		{"unknown-key", `testdata/invalid/unknown-key.yml:5: target "prod": unknown key "tokn_env"`},
 		{"bad-duration", `testdata/invalid/bad-duration.yml:4: target "prod": invalid duration (want e.g. 10s, 1m30s)`},
 		{"negative-timeout", `testdata/invalid/negative-timeout.yml:4: target "prod": invalid duration (want e.g. 10s, 1m30s)`},
+		{"timeout-too-long", `testdata/invalid/timeout-too-long.yml:4: target "prod": timeout: must be at most 5m`},
 		{"two-auth-modes", `testdata/invalid/two-auth-modes.yml:4: target "prod": auth: choose one of token (token, token_env, token_file) or username with a password, not both`},
 		{"missing-env", `testdata/invalid/missing-env.yml:5: target "prod": auth.token_env: environment variable CHAP_TEST_UNSET is not set`},
 		{"empty-env", `testdata/invalid/empty-env.yml:5: target "prod": auth.token_env: environment variable CHAP_TEST_EMPTY is empty`},

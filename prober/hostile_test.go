@@ -198,3 +198,27 @@ func jsonText(s string) string {
 	}
 	return b.String()
 }
+
+// TestHugeResponseHeadersAreRefused: a server answering with endless
+// headers fails the check instead of being read without limit.
+func TestHugeResponseHeadersAreRefused(t *testing.T) {
+	url := rawListener(t, func(c net.Conn) {
+		defer c.Close()
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+			return
+		}
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+		line := "X-Filler: " + strings.Repeat("a", 1000) + "\r\n"
+		for range 1000 { // 1 MB of headers
+			if _, err := c.Write([]byte(line)); err != nil {
+				return
+			}
+		}
+		fmt.Fprintf(c, "\r\n{\"username\":\"admin\"}")
+	})
+	report := probe(t, loadTarget(t, tokenAuth(t, url)+"\nchecks: [dhis2_ping]"), budget)
+	r := result(t, report, "dhis2_ping")
+	if r.Status != prober.StatusFail || !strings.Contains(r.Message, "header") {
+		t.Errorf("dhis2_ping = %s %q, want a failure about the headers", r.Status, r.Message)
+	}
+}
