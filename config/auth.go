@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -78,12 +77,9 @@ func (s secretSource) resolve(target, dir string) (commoncfg.Secret, []string, e
 		return commoncfg.Secret(strings.TrimSpace(v)), nil, nil
 	default:
 		path := commoncfg.JoinDir(dir, s.file)
-		b, err := readSecretFile(path)
+		b, err := readFile(path, MaxSecretFileBytes)
 		if err != nil {
-			return "", nil, &keyError{key: "auth." + s.fileKey, msg: fmt.Sprintf("cannot read %s file %s", s.description, path), err: err}
-		}
-		if len(b) > maxSecretFileBytes {
-			return "", nil, keyErrorf("auth."+s.fileKey, "%s file %s is larger than %d bytes; is it the right file?", s.description, path, maxSecretFileBytes)
+			return "", nil, &keyError{key: "auth." + s.fileKey, msg: fmt.Sprintf("cannot read %s file %s: %s", s.description, path, cause(err)), err: err}
 		}
 		v := strings.TrimSpace(string(b))
 		if v == "" {
@@ -91,20 +87,6 @@ func (s secretSource) resolve(target, dir string) (commoncfg.Secret, []string, e
 		}
 		return commoncfg.Secret(v), nil, nil
 	}
-}
-
-// maxSecretFileBytes bounds what is read from a secret file, so a wrong
-// path such as /dev/zero fails the load instead of hanging it.
-const maxSecretFileBytes = 64 << 10
-
-// readSecretFile reads at most maxSecretFileBytes+1 bytes of path.
-func readSecretFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
 }
 
 func (a *Auth) resolve(target, dir string) ([]string, error) {

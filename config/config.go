@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -93,6 +92,42 @@ type Target struct {
 	// Labels are attached to the target in service discovery (/sd).
 	Labels       map[string]string `yaml:"labels,omitempty"`
 	CustomChecks []CustomCheck     `yaml:"custom_checks,omitempty"`
+
+	tls *commoncfg.TLSConfig // TLSConfig with its files read at load, see TLS
+}
+
+// TLS is the target's TLS settings with the CA, certificate and key files
+// already read (size-capped, regular files only) at load, so nothing reads
+// them later; TLSConfig itself keeps the paths for display.
+func (t *Target) TLS() *commoncfg.TLSConfig {
+	if t.tls == nil {
+		return &t.TLSConfig
+	}
+	return t.tls
+}
+
+// resolveTLS reads the TLS files into an inline copy of TLSConfig.
+func (t *Target) resolveTLS() error {
+	resolved := t.TLSConfig
+	for _, f := range []struct {
+		key, path string
+		set       func(string)
+	}{
+		{"ca_file", t.TLSConfig.CAFile, func(v string) { resolved.CA, resolved.CAFile = v, "" }},
+		{"cert_file", t.TLSConfig.CertFile, func(v string) { resolved.Cert, resolved.CertFile = v, "" }},
+		{"key_file", t.TLSConfig.KeyFile, func(v string) { resolved.Key, resolved.KeyFile = commoncfg.Secret(v), "" }},
+	} {
+		if f.path == "" {
+			continue
+		}
+		b, err := readFile(f.path, MaxTLSFileBytes)
+		if err != nil {
+			return &keyError{key: "tls_config." + f.key, msg: fmt.Sprintf("cannot read %s: %s", f.path, cause(err)), err: err}
+		}
+		f.set(string(b))
+	}
+	t.tls = &resolved
+	return nil
 }
 
 // Names returns the target names in sorted order.
@@ -149,7 +184,7 @@ func (d Duration) MarshalYAML() (any, error) {
 // Load reads, validates and resolves the configuration file. isCheck reports
 // whether a check name is known; config does not own the list of checks.
 func Load(filename string, isCheck func(string) bool) (*Config, error) {
-	content, err := os.ReadFile(filename)
+	content, err := readSettled(filename)
 	if err != nil {
 		return nil, &Error{File: filename, Msg: "cannot read config file", Err: err}
 	}
@@ -191,6 +226,7 @@ func Parse(content []byte, filename string, isCheck func(string) bool) (*Config,
 		}
 		cfg.Warnings = append(cfg.Warnings, warnings...)
 		sum.Write([]byte(t.Auth.credential))
+		sum.Write([]byte(t.tls.CA + t.tls.Cert + string(t.tls.Key))) // a rotated CA or certificate is a change
 	}
 	copy(cfg.Checksum[:], sum.Sum(nil))
 	return cfg, nil
@@ -263,7 +299,10 @@ func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []str
 	if err := t.TLSConfig.Validate(); err != nil {
 		return nil, &keyError{key: "tls_config", msg: err.Error(), err: err}
 	}
-	if _, err := commoncfg.NewTLSConfig(&t.TLSConfig); err != nil {
+	if err := t.resolveTLS(); err != nil {
+		return nil, err
+	}
+	if _, err := commoncfg.NewTLSConfig(t.tls); err != nil {
 		return nil, &keyError{key: "tls_config", msg: err.Error(), err: err}
 	}
 	if err := t.ProxyConfig.Validate(); err != nil {

@@ -85,7 +85,7 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 			requires[i] = append(requires[i], index[r])
 		}
 	}
-	tlsConfig, err := commoncfg.NewTLSConfig(&t.TLSConfig)
+	tlsConfig, err := commoncfg.NewTLSConfig(t.TLS())
 	if err != nil {
 		return nil, fmt.Errorf("target %q: tls_config: %w", t.Name, err)
 	}
