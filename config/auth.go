@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	commoncfg "github.com/prometheus/common/config"
@@ -40,6 +41,23 @@ func (a *Auth) Mode() AuthMode { return a.mode }
 // Credential returns the resolved password or token.
 func (a *Auth) Credential() commoncfg.Secret { return a.credential }
 
+// envNameRE is what a portable environment variable name looks like.
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// conventionalEnvNameRE is how variable names are usually written; only
+// such names are repeated in errors.
+var conventionalEnvNameRE = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,63}$`)
+
+// shownEnvName is a variable name as errors show it: as it is when it looks
+// like one (PROD_TOKEN), else hidden, since a lower-case or long "name"
+// such as d2pat_... is likely the token pasted in its place.
+func shownEnvName(name string) string {
+	if conventionalEnvNameRE.MatchString(name) {
+		return name
+	}
+	return "<name hidden: it looks like a secret, not a variable name>"
+}
+
 // secretSource is one of the three ways to give a secret.
 type secretSource struct {
 	inline      commoncfg.Secret
@@ -67,12 +85,16 @@ func (s secretSource) resolve(target, dir string) (commoncfg.Secret, []string, e
 	case s.inline != "":
 		return s.inline, []string{fmt.Sprintf("target %q: auth.%s is inline in the config file; prefer auth.%s or auth.%s", target, s.inlineKey, s.envKey, s.fileKey)}, nil
 	case s.env != "":
+		if !envNameRE.MatchString(s.env) {
+			// Not echoed: a value that is no variable name is often the secret itself.
+			return "", nil, keyErrorf("auth."+s.envKey, "is not an environment variable name (letters, digits and _); give the variable's name, not its value")
+		}
 		v, ok := os.LookupEnv(s.env)
 		if !ok {
-			return "", nil, keyErrorf("auth."+s.envKey, "environment variable %s is not set", s.env)
+			return "", nil, keyErrorf("auth."+s.envKey, "environment variable %s is not set", shownEnvName(s.env))
 		}
 		if strings.TrimSpace(v) == "" {
-			return "", nil, keyErrorf("auth."+s.envKey, "environment variable %s is empty", s.env)
+			return "", nil, keyErrorf("auth."+s.envKey, "environment variable %s is empty", shownEnvName(s.env))
 		}
 		return commoncfg.Secret(strings.TrimSpace(v)), nil, nil
 	default:

@@ -222,3 +222,38 @@ func TestHugeResponseHeadersAreRefused(t *testing.T) {
 		t.Errorf("dhis2_ping = %s %q, want a failure about the headers", r.Status, r.Message)
 	}
 }
+
+// TestFrontPageRedirectsStayOnHTTPAndOffLinkLocal: http_2xx follows
+// redirects only to http and https, never to a link-local address (where
+// cloud metadata answers), whether named by a redirect or dialed directly.
+func TestFrontPageRedirectsStayOnHTTPAndOffLinkLocal(t *testing.T) {
+	redirectTo := func(location string) func(t *testing.T) string {
+		return func(t *testing.T) string {
+			return tokenAuth(t, serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Location", location)
+				w.WriteHeader(http.StatusFound)
+			})).URL)
+		}
+	}
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T) string
+		message string
+	}{
+		{"metadata address", redirectTo("http://169.254.169.254/latest/meta-data/"), "169.254.169.254, a link-local (cloud metadata) address"},
+		{"IPv6 link-local", redirectTo("http://[fe80::1]/"), "fe80::1, a link-local"},
+		{"file scheme", redirectTo("file:///etc/passwd"), `redirected to a "file" URL; only http and https are followed`},
+		{"gopher scheme", redirectTo("gopher://127.0.0.1:70/"), `redirected to a "gopher" URL`},
+		{"link-local target dialed", func(t *testing.T) string { return tokenAuth(t, "http://169.254.0.1:9") },
+			"refused to connect to 169.254.0.1, a link-local"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			report := probe(t, loadTarget(t, tt.setup(t)+"\nchecks: [http_2xx]"), hangBudget)
+			r := result(t, report, "http_2xx")
+			if r.Status != prober.StatusFail || !strings.Contains(r.Message, tt.message) {
+				t.Errorf("http_2xx = %s %q, want a failure with %q", r.Status, r.Message, tt.message)
+			}
+		})
+	}
+}

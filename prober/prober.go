@@ -92,7 +92,7 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 	transport := &http.Transport{
 		Proxy:                  t.ProxyConfig.Proxy(),
 		ProxyConnectHeader:     t.ProxyConfig.GetProxyConnectHeader(),
-		DialContext:            (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:            (&net.Dialer{KeepAlive: 30 * time.Second, Control: refuseLinkLocal}).DialContext,
 		TLSClientConfig:        tlsConfig,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           16,
@@ -127,13 +127,8 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		pageClient: &http.Client{
-			Transport: limited,
-			CheckRedirect: func(_ *http.Request, via []*http.Request) error {
-				if len(via) > 5 {
-					return errTooManyRedirects
-				}
-				return nil
-			},
+			Transport:     limited,
+			CheckRedirect: checkPageRedirect,
 		},
 	}
 	return p, nil
