@@ -2,16 +2,13 @@ package prober_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -115,21 +112,11 @@ func TestHostileAnswersAreBoundedPrintableAndRedacted(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			target := loadTarget(t, tc.setup(t)+"\n"+tc.extra)
-			p, err := prober.New(target, prober.Options{UserAgent: "chap_exporter/test"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			start := time.Now()
-			report := p.Probe(context.Background(), budget)
-			elapsed := time.Since(start)
-			runtime.ReadMemStats(&after)
+			report, elapsed, alloc := measuredProbe(t, target, budget)
 			if elapsed > budget+margin {
 				t.Errorf("probe took %s, budget %s plus margin %s", elapsed, budget, margin)
 			}
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > allocBound {
+			if alloc > allocBound {
 				t.Errorf("probe allocated %d MiB, want under %d MiB", alloc>>20, allocBound>>20)
 			}
 			if m := message(report, tc.check); !strings.Contains(m, tc.message) {
