@@ -94,3 +94,21 @@ func TestUnchangedReloadBuildsNothing(t *testing.T) {
 		t.Errorf("an unchanged reload made %.0f allocations, loading the file alone %.0f", reloadAllocs, loadAllocs)
 	}
 }
+
+// TestUnusableTimeoutHeaderIsIgnoredAndCounted: a scrape timeout header
+// that is not a finite positive number cannot shorten the probe to nothing.
+func TestUnusableTimeoutHeaderIsIgnoredAndCounted(t *testing.T) {
+	f := newFixture(t)
+	for _, header := range []string{"NaN", "Inf", "-1", "soon"} {
+		code, body := f.get(t, "/probe?target=demo", "X-Prometheus-Scrape-Timeout-Seconds", header)
+		if code != 200 || !strings.Contains(body, "\nprobe_success 1\n") {
+			t.Errorf("scrape with timeout header %q = %d:\n%s", header, code, body)
+		}
+	}
+	if _, m := f.get(t, "/metrics"); !strings.Contains(m, "chap_exporter_scrape_timeout_header_ignored_total 4\n") {
+		t.Error("the ignored headers were not counted")
+	}
+	if !strings.Contains(f.logs.String(), "Ignoring a scrape timeout header") {
+		t.Error("the ignored header was not logged at debug")
+	}
+}
