@@ -81,7 +81,7 @@ func TestUnchangedReloadBuildsNothing(t *testing.T) {
 	f.writeConfig(t, b.String())
 	f.reload(t)
 	loadAllocs := testing.AllocsPerRun(3, func() {
-		if _, err := config.Load(f.configFile, prober.Known); err != nil {
+		if _, err := config.Load(f.configFile, prober.KindsOf); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -90,7 +90,7 @@ func (s *Server) Reload() (*config.Config, error) {
 	defer s.reloadMu.Unlock()
 	old := s.state.Load()
 
-	cfg, err := config.Load(s.opts.ConfigFile, prober.Known)
+	cfg, err := config.Load(s.opts.ConfigFile, prober.KindsOf)
 	if err == nil && old != nil && old.cfg.Checksum == cfg.Checksum {
 		// Nothing changed: keep the probers (and their connections) and
 		// spend nothing on building new ones.
