@@ -148,7 +148,11 @@ func TestCommandsExist(t *testing.T) {
 	ran := 0
 	for _, page := range pages(t) {
 		for _, line := range commandLines(read(t, page), "chap_exporter", ".build/chap_exporter", "dhis2sim", ".build/dhis2sim") {
-			if strings.Contains(line, "[") || strings.Contains(line, "...") || strings.ContainsAny(line, "|>$") {
+			// The command before a pipe or redirection; placeholders and
+			// variables cannot run as written anywhere.
+			line, _, _ = strings.Cut(line, " |")
+			line, _, _ = strings.Cut(line, " >")
+			if strings.Contains(line, "[") || strings.Contains(line, "...") || strings.ContainsAny(line, "$<") {
 				continue
 			}
 			words := args(line)
@@ -162,6 +166,7 @@ func TestCommandsExist(t *testing.T) {
 	if ran < 10 {
 		t.Errorf("checked only %d command lines", ran)
 	}
+	t.Logf("checked %d command lines", ran)
 }
 
 // TestMakeTargetsAndScriptsExist: every `make X` names a target of the
