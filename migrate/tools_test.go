@@ -1,0 +1,245 @@
+package migrate
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// These tests check the generated files with the real promtool and amtool
+// (scripts/ensure-tools.sh installs Debian's; `make test-current`, where it
+// exists, puts current ones first on PATH).
+
+func lookTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s not found (%v): run scripts/ensure-tools.sh", name, err)
+	}
+	return path
+}
+
+// runTool runs a tool and returns its standard output.
+func runTool(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(lookTool(t, name), args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+// migrateTo runs a whole migration of fixture into a new directory.
+func migrateTo(t *testing.T, fixture string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "migrated")
+	var stdout, stderr bytes.Buffer
+	if code := Run(RunOptions{From: fixture, Out: out, LookupEnv: lookupCanary, Stdout: &stdout, Stderr: &stderr}); code != ExitOK {
+		t.Fatalf("migrate %s: exit %d: %s", fixture, code, stderr.String())
+	}
+	return out
+}
+
+// amtoolConfig returns an Alertmanager configuration amtool can load: the
+// generated one, or, for Alertmanager before 0.26 (Debian 12 has 0.25),
+// which has no webhook url_file, a copy with each url_file replaced by the
+// URL in its file. Everything else is checked as generated.
+func amtoolConfig(t *testing.T, dir string) string {
+	t.Helper()
+	generated := filepath.Join(dir, "alertmanager.yml")
+	if amtoolHasURLFile(t) {
+		return generated
+	}
+	content, err := os.ReadFile(generated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replaceErr error
+	content = urlFileRE.ReplaceAllFunc(content, func(line []byte) []byte {
+		m := urlFileRE.FindSubmatch(line)
+		url, err := os.ReadFile(string(m[2]))
+		if err != nil {
+			replaceErr = err
+		}
+		return []byte(string(m[1]) + "url: " + strconv.Quote(strings.TrimSpace(string(url))))
+	})
+	if replaceErr != nil {
+		t.Fatal(replaceErr)
+	}
+	inline := filepath.Join(dir, "alertmanager-0.25.yml")
+	if err := os.WriteFile(inline, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return inline
+}
+
+var (
+	urlFileRE   = regexp.MustCompile(`(?m)^(\s*)url_file: (\S+)$`)
+	amVersionRE = regexp.MustCompile(`version (\d+)\.(\d+)\.`)
+)
+
+func amtoolHasURLFile(t *testing.T) bool {
+	t.Helper()
+	out := runTool(t, "amtool", "--version")
+	m := amVersionRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("cannot read amtool's version from %q", out)
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	t.Logf("amtool %s.%s", m[1], m[2])
+	return major > 0 || minor >= 26
+}
+
+func TestGeneratedConfigsPassPromtoolAndAmtool(t *testing.T) {
+	for _, fixture := range []string{"testdata/full.toml", "testdata/example.toml"} {
+		t.Run(filepath.Base(fixture), func(t *testing.T) {
+			dir := migrateTo(t, fixture)
+			runTool(t, "promtool", "check", "config", filepath.Join(dir, "prometheus.yml"))
+			runTool(t, "amtool", "check-config", amtoolConfig(t, dir))
+		})
+	}
+}
+
+// TestScrapeTimeoutCoversLongTimeouts: a 40s timeout_s needs a longer scrape
+// timeout and interval than the defaults; promtool rejects a timeout above
+// the interval.
+func TestScrapeTimeoutCoversLongTimeouts(t *testing.T) {
+	fixture := filepath.Join(t.TempDir(), "slow.toml")
+	if err := os.WriteFile(fixture, []byte("[instances.slow]\nurl = \"https://slow.example.org\"\ntoken_env = \"T\"\ntimeout_s = 40\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := migrateTo(t, fixture)
+	runTool(t, "promtool", "check", "config", filepath.Join(dir, "prometheus.yml"))
+	probe := readProbeJob(t, dir)
+	if probe.ScrapeTimeout != "41s" || probe.ScrapeInterval != "41s" {
+		t.Errorf("scrape_timeout %q, scrape_interval %q; want 41s for a 40s probe budget", probe.ScrapeTimeout, probe.ScrapeInterval)
+	}
+}
+
+type probeJob struct {
+	ScrapeInterval string `yaml:"scrape_interval"`
+	ScrapeTimeout  string `yaml:"scrape_timeout"`
+	StaticConfigs  []struct {
+		Targets []string          `yaml:"targets"`
+		Labels  map[string]string `yaml:"labels"`
+	} `yaml:"static_configs"`
+}
+
+// readProbeJob reads the chap_probe job and the exporter's job of prometheus.yml.
+func readProbeJob(t *testing.T, dir string) probeJob {
+	t.Helper()
+	jobs := readJobs(t, dir)
+	return jobs["chap_probe"]
+}
+
+func readJobs(t *testing.T, dir string) map[string]probeJob {
+	t.Helper()
+	content, err := os.ReadFile(filepath.Join(dir, "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		ScrapeConfigs []struct {
+			JobName  string `yaml:"job_name"`
+			probeJob `yaml:",inline"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(content, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	jobs := map[string]probeJob{}
+	for _, j := range cfg.ScrapeConfigs {
+		jobs[j.JobName] = j.probeJob
+	}
+	return jobs
+}
+
+// TestRoutesPerInstance sends, for every target of the generated
+// prometheus.yml with its own labels, a fail-level and a warn-level alert
+// through `amtool config routes test` and compares the receivers with what
+// chap-checker would have notified: the instance's alerts whose notify_on
+// has the level.
+func TestRoutesPerInstance(t *testing.T) {
+	// receivers per target: fail/error-level alert, warn-level alert.
+	// full.toml: slack notify_on fail,error,warn; ops-webhook fail,error; team-warn warn.
+	tests := map[string]map[string][2]string{
+		"testdata/full.toml": {
+			"prod":         {"ops-webhook,slack", "slack"},
+			"staging":      {"ops-webhook", "null"},
+			"token-inline": {"null", "team-warn"},
+			"token-env":    {"slack", "slack,team-warn"},
+			"nepal-ocs":    {"slack", "slack"},
+			"quiet":        {"null", "null"},
+		},
+		"testdata/example.toml": {
+			"prod":    {"slack", "slack"},
+			"staging": {"null", "null"},
+		},
+	}
+	for fixture, want := range tests {
+		t.Run(filepath.Base(fixture), func(t *testing.T) {
+			dir := migrateTo(t, fixture)
+			amcfg := amtoolConfig(t, dir)
+			job := readProbeJob(t, dir)
+			var seen []string
+			for _, group := range job.StaticConfigs {
+				for _, target := range group.Targets {
+					seen = append(seen, target)
+					w, ok := want[target]
+					if !ok {
+						t.Errorf("unexpected target %s", target)
+						continue
+					}
+					for i, severity := range []string{"critical", "info"} {
+						alertname := map[string]string{"critical": "ChapCoreDown", "info": "ChapCheckWarning"}[severity]
+						labels := []string{"alertname=" + alertname, "job=chap_probe", "instance=" + target,
+							"check=dhis2_chap_ping", "severity=" + severity}
+						for k, v := range group.Labels {
+							labels = append(labels, k+"="+v)
+						}
+						got := strings.TrimSpace(runTool(t, "amtool", append([]string{"config", "routes", "test", "--config.file=" + amcfg}, labels...)...))
+						if got != w[i] {
+							t.Errorf("%s, %s alert (labels %v): routed to %q, want %q", target, severity, group.Labels, got, w[i])
+						}
+					}
+				}
+			}
+			if len(seen) != len(want) {
+				t.Errorf("targets %v, want %d", seen, len(want))
+			}
+		})
+	}
+}
+
+// TestExporterDownReachesEveryAlerter: ChapExporterDown (severity warning)
+// on the exporter's own job reaches every alerter whose notify_on has fail or
+// error.
+func TestExporterDownReachesEveryAlerter(t *testing.T) {
+	dir := migrateTo(t, "testdata/full.toml")
+	self := readJobs(t, dir)["chap_exporter"]
+	if len(self.StaticConfigs) != 1 {
+		t.Fatalf("chap_exporter job: %+v", self)
+	}
+	labels := []string{"alertname=ChapExporterDown", "job=chap_exporter", "instance=127.0.0.1:9977", "severity=warning"}
+	for k, v := range self.StaticConfigs[0].Labels {
+		labels = append(labels, k+"="+v)
+	}
+	got := strings.TrimSpace(runTool(t, "amtool", append([]string{"config", "routes", "test", "--config.file=" + amtoolConfig(t, dir)}, labels...)...))
+	if got != "ops-webhook,slack" {
+		t.Errorf("ChapExporterDown routed to %q, want ops-webhook,slack", got)
+	}
+	if !slices.Contains(labels, "notify=ops-webhook,slack,team-warn") {
+		t.Errorf("exporter job labels %v, want notify=ops-webhook,slack,team-warn", labels)
+	}
+}
