@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
 	"io/fs"
@@ -108,13 +107,6 @@ func (m *migration) alertmanagerConfig() {
 		Routes:   notifyRoutes(warnNames),
 	}}, notifyRoutes(failNames)...)
 
-	var buf bytes.Buffer
-	buf.WriteString(alertmanagerHeader)
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(&cfg); err != nil {
-		panic(fmt.Sprintf("migrate: rendering alertmanager.yml: %v", err)) // only plain values: cannot fail
-	}
 	names := make([]string, 0, len(receivers)-1)
 	for _, r := range receivers[1:] {
 		names = append(names, r.Name)
@@ -123,7 +115,7 @@ func (m *migration) alertmanagerConfig() {
 	if len(names) > 0 {
 		summary = "receivers " + strings.Join(names, ", ") + "; routes; templates/"
 	}
-	m.file("alertmanager.yml", buf.Bytes(), summary)
+	m.file("alertmanager.yml", renderYAML(alertmanagerHeader, &cfg), summary)
 	templates, err := fs.Glob(alerting.Bundle, "templates/*.tmpl")
 	if err != nil || len(templates) == 0 {
 		panic(fmt.Sprintf("migrate: embedded templates: %v", err))

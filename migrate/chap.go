@@ -52,15 +52,9 @@ func (m *migration) chapConfig() {
 	if len(targets) == 0 {
 		return
 	}
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "# chap_exporter configuration, migrated from %s by `chap_exporter migrate`.\n", path.Base(m.src.File))
-	buf.WriteString("# Check it: chap_exporter --config.file=chap.yml --config.check\n")
-	buf.WriteString("# Every key: chap_exporter --config.example\n")
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(&config.Config{Targets: targets}); err != nil {
-		panic(fmt.Sprintf("migrate: rendering chap.yml: %v", err)) // only plain values: cannot fail
-	}
+	header := fmt.Sprintf("# chap_exporter configuration, migrated from %s by `chap_exporter migrate`.\n", path.Base(m.src.File)) +
+		"# Check it: chap_exporter --config.file=chap.yml --config.check\n" +
+		"# Every key: chap_exporter --config.example\n"
 	summary := fmt.Sprintf("%d targets (", len(targets))
 	for i, k := range slices.Sorted(maps.Keys(kinds)) {
 		if i > 0 {
@@ -68,7 +62,7 @@ func (m *migration) chapConfig() {
 		}
 		summary += fmt.Sprintf("%d %s", kinds[k], k)
 	}
-	m.file("chap.yml", buf.Bytes(), summary+")")
+	m.file("chap.yml", renderYAML(header, &config.Config{Targets: targets}), summary+")")
 	m.targets = targets
 }
 
@@ -97,4 +91,16 @@ func (m *migration) carryAuth(name string, in *Instance, auth *config.Auth) {
 // secondsToDuration converts timeout_s, rounded to the millisecond.
 func secondsToDuration(s float64) time.Duration {
 	return time.Duration(math.Round(s*1000)) * time.Millisecond
+}
+
+// renderYAML is header followed by v as YAML indented by two spaces.
+func renderYAML(header string, v any) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(header)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("migrate: rendering YAML: %v", err)) // only plain values: cannot fail
+	}
+	return buf.Bytes()
 }

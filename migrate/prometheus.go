@@ -1,18 +1,13 @@
 package migrate
 
 import (
-	"bytes"
-	"fmt"
-	"io/fs"
 	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
-	"go.yaml.in/yaml/v3"
 
-	"github.com/dhis2-chap/chap_exporter/alerting"
 	"github.com/dhis2-chap/chap_exporter/config"
 )
 
@@ -113,19 +108,8 @@ func (m *migration) prometheusConfig() {
 	}
 	cfg.ScrapeConfigs = []promScrape{probe, self}
 
-	var buf bytes.Buffer
-	buf.WriteString(prometheusHeader)
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(&cfg); err != nil {
-		panic(fmt.Sprintf("migrate: rendering prometheus.yml: %v", err)) // only plain values: cannot fail
-	}
-	m.file("prometheus.yml", buf.Bytes(), "/probe job, notify labels from each instance's alerts")
-	rules, err := fs.ReadFile(alerting.Bundle, "rules.yml")
-	if err != nil {
-		panic(fmt.Sprintf("migrate: embedded rules.yml: %v", err))
-	}
-	m.file("rules.yml", rules, "the bundled alerting rules (alerting/rules.yml)")
+	m.file("prometheus.yml", renderYAML(prometheusHeader, &cfg), "/probe job, notify labels from each instance's alerts")
+	m.file("rules.yml", readBundle("rules.yml"), "the bundled alerting rules (alerting/rules.yml)")
 	m.step("prometheus.yml scrapes the exporter at %s and sends alerts to Alertmanager at %s; change the addresses if they run elsewhere. Check it: promtool check config %s", exporterAddress, alertmanagerAddress, m.outPath("prometheus.yml"))
 }
 
