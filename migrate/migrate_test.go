@@ -293,3 +293,23 @@ func TestChapYAMLLoads(t *testing.T) {
 		}
 	}
 }
+
+// TestOCSInstance: an ocs instance becomes an ocs target without
+// credentials, with its checks as written (the OCS checks themselves are
+// the exporter's business).
+func TestOCSInstance(t *testing.T) {
+	src, err := Parse([]byte("[instances.nepal]\nkind = \"ocs\"\nname = \"Nepal\"\nurl = \"https://ocs.example.org\"\nchecks = [\"ocs_info\"]\n"), "f.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := New(src, Options{OutDir: goldenDir, LookupEnv: lookupNothing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "targets:\n  nepal:\n    kind: ocs\n    display_name: Nepal\n    url: https://ocs.example.org\n    checks: [ocs_info]\n"
+	for _, f := range plan.Files {
+		if f.Path == "chap.yml" && !strings.HasSuffix(string(f.Content), want) {
+			t.Errorf("chap.yml:\n%s\nwant it to end with:\n%s", f.Content, want)
+		}
+	}
+}

@@ -275,6 +275,9 @@ func (in *Instance) validate(key []string, alerters map[string]*Alerter) error {
 	case (in.Password != "" || in.PasswordEnv != "") && in.Username == "":
 		return keyErrorf(at("username"), "is required with a password")
 	}
+	if err := validateEnvNames(key, map[string]string{"password_env": in.PasswordEnv, "token_env": in.TokenEnv}); err != nil {
+		return err
+	}
 	if in.TimeoutS != nil && !(*in.TimeoutS > 0 && *in.TimeoutS <= maxTimeoutS) {
 		return keyErrorf(at("timeout_s"), "must be greater than 0 and at most %d", maxTimeoutS)
 	}
@@ -316,6 +319,19 @@ func validateURL(raw string) error {
 	return nil
 }
 
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validateEnvNames refuses *_env values that are not variable names; they are
+// not echoed, since a misplaced secret is the likely mistake.
+func validateEnvNames(key []string, envs map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(envs)) {
+		if v := envs[k]; v != "" && !envNameRE.MatchString(v) {
+			return keyErrorf(append(slices.Clip(key), k), "is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
+		}
+	}
+	return nil
+}
+
 // Kind of notifier an [alerts.NAME] table describes.
 const (
 	alerterSlack   = "slack"
@@ -350,6 +366,9 @@ func (a *Alerter) validate(key []string) error {
 		return keyErrorf(key, "give url or url_env, not both")
 	case a.kind() == alerterSlack && len(a.Headers) > 0:
 		return keyErrorf(at("headers"), "applies to webhooks only")
+	}
+	if err := validateEnvNames(key, map[string]string{"webhook_url_env": a.WebhookURLEnv, "url_env": a.URLEnv}); err != nil {
+		return err
 	}
 	if a.TimeoutS != nil && !(*a.TimeoutS > 0 && *a.TimeoutS <= maxTimeoutS) {
 		return keyErrorf(at("timeout_s"), "must be greater than 0 and at most %d", maxTimeoutS)

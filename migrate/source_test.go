@@ -52,6 +52,10 @@ func TestParseRefusesWhatChapCheckerRefuses(t *testing.T) {
 			"f.toml:6: alerts.x.notify_on: unknown status \"ok\" (want fail, error or warn)"},
 		{"headers on slack", ok + "[alerts.s]\nwebhook_url_env = \"W\"\nheaders = { A = \"CANARY\" }\n",
 			"f.toml:6: alerts.s.headers: applies to webhooks only"},
+		{"secret in an env key is not echoed", "[instances.a]\nurl = \"https://a\"\ntoken_env = \"CANARY d2pat\"\n",
+			"f.toml:3: instances.a.token_env: is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"},
+		{"url env key", ok + "[alerts.x]\nurl_env = \"https://CANARY\"\n",
+			"f.toml:5: alerts.x.url_env: is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"},
 		{"quoted keys", "[instances.\"a b\"]\nurl = \"https://a\"\n",
 			"f.toml:1: instances.\"a b\": give exactly one of password, password_env, token, token_env (found 0)"},
 	}
