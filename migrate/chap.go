@@ -15,6 +15,9 @@ import (
 	"github.com/dhis2-chap/chap_exporter/config"
 )
 
+// maxDisplayName is the longest display_name chap.yml accepts.
+const maxDisplayName = 120
+
 // targetNameRE is what chap_exporter accepts as a target name.
 var targetNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
@@ -31,10 +34,14 @@ func (m *migration) chapConfig() {
 			continue
 		}
 		t := &config.Target{
-			Kind:        config.Kind(in.Kind),
-			DisplayName: in.Name,
-			URL:         in.URL,
-			Checks:      in.Checks,
+			Kind:   config.Kind(in.Kind),
+			URL:    in.URL,
+			Checks: in.Checks,
+		}
+		if len(in.Name) > maxDisplayName {
+			m.notCarried(key+".name", fmt.Sprintf("display names are at most %d bytes; set display_name by hand", maxDisplayName))
+		} else {
+			t.DisplayName = in.Name
 		}
 		if in.TimeoutS != nil {
 			t.Timeout = config.Duration(secondsToDuration(*in.TimeoutS))

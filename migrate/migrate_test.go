@@ -317,3 +317,25 @@ func TestOCSInstance(t *testing.T) {
 		t.Errorf("chap.yml:\n%s\nwant it to end with:\n%s", chap, want)
 	}
 }
+
+// TestLongDisplayNameNotCarried: chap.yml refuses display names over 120
+// bytes, so a longer name is reported instead of breaking --config.check.
+func TestLongDisplayNameNotCarried(t *testing.T) {
+	long := strings.Repeat("n", maxDisplayName+1)
+	src, err := Parse([]byte("[instances.a]\nname = \""+long+"\"\nurl = \"https://a\"\ntoken_env = \"A\"\n"), "f.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := New(src, Options{OutDir: "out", LookupEnv: lookupNothing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.NotCarried) != 1 || plan.NotCarried[0].What != "instances.a.name" {
+		t.Errorf("not carried: %+v, want instances.a.name", plan.NotCarried)
+	}
+	for _, f := range plan.Files {
+		if bytes.Contains(f.Content, []byte(long)) {
+			t.Errorf("%s carries the long name", f.Path)
+		}
+	}
+}

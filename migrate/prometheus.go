@@ -88,8 +88,8 @@ func (m *migration) prometheusConfig() {
 				notifyAll[a] = true
 			}
 		}
-		if in.Name != "" {
-			group.Labels[displayNameLabel] = in.Name
+		if name := m.targets[name].DisplayName; name != "" {
+			group.Labels[displayNameLabel] = name
 		}
 		probe.StaticConfigs = append(probe.StaticConfigs, group)
 		probe.ScrapeTimeout = max(probe.ScrapeTimeout, scrapeTimeoutFor(m.targets[name]))
