@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/dhis2-chap/chap_exporter/config"
 )
@@ -243,39 +244,46 @@ func TestRunInvalidIsOneLine(t *testing.T) {
 	}
 }
 
-// TestChapYAMLLoads checks the generated chap.yml with the exporter's own
-// loader: every instance becomes a target with what the TOML asked for.
-func TestChapYAMLLoads(t *testing.T) {
+// TestChapYAMLCarriesEachInstance reads the generated chap.yml strictly
+// (unknown keys fail) and compares each target with its instance; secret
+// files must hold the inline secrets. The exporter's own validation of the
+// same file is TestMigrateThenConfigCheck (cmd/chap_exporter), and the
+// round trip shows the credentials work.
+func TestChapYAMLCarriesEachInstance(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	var stdout, stderr bytes.Buffer
 	if code := Run(RunOptions{From: "testdata/full.toml", Out: out, LookupEnv: lookupCanary, Stdout: &stdout, Stderr: &stderr}); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	for k, v := range canaryEnv {
-		t.Setenv(k, v)
-	}
-	// Until the OCS checks exist every name is accepted, so that kinds and
-	// defaults are what is tested here.
-	cfg, err := config.Load(filepath.Join(out, "chap.yml"), func(string) bool { return true })
+	content, err := os.ReadFile(filepath.Join(out, "chap.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var cfg config.Config
+	dec := yaml.NewDecoder(bytes.NewReader(content))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatal(err)
+	}
 	type want struct {
-		kind       config.Kind
-		display    string
-		mode       config.AuthMode
-		credential string
-		timeout    string
-		insecure   bool
-		checks     string
+		kind     config.Kind
+		display  string
+		url      string
+		auth     string // username/mode=source
+		timeout  string
+		insecure bool
+		checks   string
 	}
 	tests := map[string]want{
-		"prod":         {config.KindDHIS2, "Sierra Leone HMIS", config.AuthBasic, canaryEnv["PROD_PASS"], "12s500ms", false, "dhis2_chap_system_info,dhis2_chap_modeling_app"},
-		"staging":      {config.KindDHIS2, "Staging", config.AuthBasic, "CANARY-inline-password-7f3a", "10s", true, ""},
-		"token-inline": {config.KindDHIS2, "", config.AuthToken, "CANARY-inline-token-d2pat", "10s", false, "http_2xx,dhis2_system_info"},
-		"token-env":    {config.KindDHIS2, "", config.AuthToken, canaryEnv["TOKEN_ENV_PAT"], "10s", false, ""},
-		"nepal-ocs":    {config.KindOCS, "Nepal", config.AuthNone, "", "10s", false, ""},
-		"quiet":        {config.KindDHIS2, "", config.AuthBasic, canaryEnv["QUIET_PASS"], "10s", false, ""},
+		"prod": {config.KindDHIS2, "Sierra Leone HMIS", "https://dhis2.example.com", "ops/password_env=PROD_PASS",
+			"12s500ms", false, "dhis2_chap_system_info,dhis2_chap_modeling_app"},
+		"staging": {config.KindDHIS2, "Staging", "https://staging.example.com/dhis", "admin/password_file=CANARY-inline-password-7f3a",
+			"0s", true, ""},
+		"token-inline": {config.KindDHIS2, "", "https://token.example.com", "/token_file=CANARY-inline-token-d2pat",
+			"0s", false, "http_2xx,dhis2_system_info"},
+		"token-env": {config.KindDHIS2, "", "http://token-env.example.com", "/token_env=TOKEN_ENV_PAT", "0s", false, ""},
+		"nepal-ocs": {config.KindOCS, "Nepal", "https://ocs.example.org", "/", "0s", false, ""},
+		"quiet":     {config.KindDHIS2, "", "https://quiet.example.com", "monitor/password_env=QUIET_PASS", "0s", false, ""},
 	}
 	if len(cfg.Targets) != len(tests) {
 		t.Errorf("%d targets, want %d: %v", len(cfg.Targets), len(tests), cfg.Names())
@@ -286,7 +294,24 @@ func TestChapYAMLLoads(t *testing.T) {
 			t.Errorf("target %s missing", name)
 			continue
 		}
-		got := want{tg.Kind, tg.DisplayName, tg.Auth.Mode(), string(tg.Auth.Credential()), model.Duration(tg.Timeout).String(),
+		a := tg.Auth
+		auth := a.Username + "/"
+		for _, src := range []struct{ key, value string }{{"password_env", a.PasswordEnv}, {"token_env", a.TokenEnv},
+			{"password_file", a.PasswordFile}, {"token_file", a.TokenFile}, {"password", string(a.Password)}, {"token", string(a.Token)}} {
+			if src.value == "" {
+				continue
+			}
+			value := src.value
+			if strings.HasSuffix(src.key, "_file") {
+				b, err := os.ReadFile(filepath.Join(out, value))
+				if err != nil {
+					t.Errorf("%s: %s: %v", name, src.key, err)
+				}
+				value = strings.TrimSpace(string(b))
+			}
+			auth += src.key + "=" + value
+		}
+		got := want{tg.Kind, tg.DisplayName, tg.URL, auth, model.Duration(tg.Timeout).String(),
 			tg.TLSConfig.InsecureSkipVerify, strings.Join(tg.Checks, ",")}
 		if got != w {
 			t.Errorf("%s:\n got %+v\nwant %+v", name, got, w)
