@@ -432,8 +432,8 @@ func checkQueries(t *testing.T, s *stack) {
 			}
 		}
 	}
-	if n != 14 {
-		t.Errorf("Prometheus loaded %d rules, want 14", n)
+	if n != 15 {
+		t.Errorf("Prometheus loaded %d rules, want 15", n)
 	}
 	t.Logf("ran %d rule queries", n)
 }
