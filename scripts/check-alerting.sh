@@ -64,6 +64,12 @@ render firing chap.slack.color danger
 render firing chap.slack.title "[FIRING] ChapCoreDown: demo / dhis2_chap_ping"
 render firing chap.slack.text "*FIRING*" "\`demo\`" "\`dhis2_chap_ping\`" "\`upstream_down\`" "#runbook-chapcoredown"
 render resolved chap.slack.color good
+# a warn-level alert (severity info) is yellow while firing
+sed 's/"severity": "critical"/"severity": "info"/g' alerting/testdata/notification-firing.json >"$tmp/notification-warn.json"
+out=$(amtool template render --template.glob="$tmp/am/templates/*.tmpl" --template.data="$tmp/notification-warn.json" \
+	--template.text='{{ template "chap.slack.color" . }}')
+printf 'chap.slack.color (warn-level, firing): %s\n' "$out"
+[[ "$out" == warning ]] || fail "chap.slack.color for a severity=info alert is '$out', want 'warning'"
 render resolved chap.slack.title "[RESOLVED] ChapCoreDown: demo / dhis2_chap_ping"
 render resolved chap.slack.text "*RESOLVED*" "\`demo\`" "\`dhis2_chap_ping\`" "\`upstream_down\`" "*Resolved:* 2026-11-20 10:30:00 UTC"
 
