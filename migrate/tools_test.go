@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -249,4 +250,80 @@ func matchers(sets ...map[string]string) []string {
 		}
 	}
 	return out
+}
+
+// TestAuthorizationHeaders: Bearer-like schemes become http_config
+// authorization, Basic becomes basic_auth, both with their secret in a file;
+// a header of another shape is reported. amtool accepts the result.
+func TestAuthorizationHeaders(t *testing.T) {
+	fixture := filepath.Join(t.TempDir(), "headers.toml")
+	basic := base64.StdEncoding.EncodeToString([]byte("hook-user:CANARY-basic-password"))
+	toml := "[instances.a]\nurl = \"https://a.example.org\"\ntoken_env = \"A\"\nalerts = [\"bearer\", \"basic\", \"odd\"]\n" +
+		"[alerts.bearer]\nurl = \"https://hooks.example.org/CANARY-1\"\nheaders = { authorization = \"Token CANARY-token\" }\n" +
+		"[alerts.basic]\nurl = \"https://hooks.example.org/CANARY-2\"\nheaders = { Authorization = \"Basic " + basic + "\" }\n" +
+		"[alerts.odd]\nurl = \"https://hooks.example.org/CANARY-3\"\nheaders = { Authorization = \"CANARY-no-scheme\" }\n"
+	if err := os.WriteFile(fixture, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "migrated")
+	var stdout, stderr bytes.Buffer
+	if code := Run(RunOptions{From: fixture, Out: out, LookupEnv: lookupNothing, Stdout: &stdout, Stderr: &stderr}); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if strings.Contains(stdout.String(), "CANARY") {
+		t.Errorf("stdout shows a secret:\n%s", stdout.String())
+	}
+	if want := `alerts.odd.headers.Authorization: not of the form "<scheme> <credentials>"; set http_config by hand`; !strings.Contains(stdout.String(), want) {
+		t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+	}
+	runTool(t, "amtool", "check-config", amtoolConfig(t, out))
+
+	content, err := os.ReadFile(filepath.Join(out, "alertmanager.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(content), "CANARY") {
+		t.Errorf("alertmanager.yml holds a secret:\n%s", content)
+	}
+	var cfg struct {
+		Receivers []struct {
+			Name           string `yaml:"name"`
+			WebhookConfigs []struct {
+				HTTPConfig map[string]map[string]string `yaml:"http_config"`
+			} `yaml:"webhook_configs"`
+		} `yaml:"receivers"`
+	}
+	if err := yaml.Unmarshal(content, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range cfg.Receivers {
+		for _, w := range r.WebhookConfigs {
+			for kind, settings := range w.HTTPConfig {
+				desc := kind
+				for _, k := range []string{"type", "username"} {
+					if v, ok := settings[k]; ok {
+						desc += " " + k + "=" + v
+					}
+				}
+				for _, k := range []string{"credentials_file", "password_file"} {
+					if path, ok := settings[k]; ok {
+						b, err := os.ReadFile(path)
+						if err != nil {
+							t.Error(err)
+						}
+						desc += " " + k + "=" + strings.TrimSpace(string(b))
+					}
+				}
+				got[r.Name] = desc
+			}
+		}
+	}
+	want := map[string]string{
+		"bearer": "authorization type=Token credentials_file=CANARY-token",
+		"basic":  "basic_auth username=hook-user password_file=CANARY-basic-password",
+	}
+	if len(got) != len(want) || got["bearer"] != want["bearer"] || got["basic"] != want["basic"] {
+		t.Errorf("http_config per receiver:\n got %q\nwant %q", got, want)
+	}
 }
