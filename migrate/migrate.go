@@ -95,7 +95,7 @@ func (m *migration) global() {
 		m.notCarried("[auth]", "it protected chap-checker's web daemon; protect the exporter's endpoints with --web.config.file (TLS and basic auth), see README \"TLS and basic auth on the exporter\"")
 	}
 	if s.UI != nil && s.UI.Title != nil {
-		m.notCarried("[ui].title", "the status page (/status) and the Grafana dashboard have their own titles")
+		m.notCarried("[ui].title", "the status page (/) and the Grafana dashboard have their own titles")
 	}
 	if s.UI != nil && s.UI.Theme != "" {
 		m.notCarried("[ui].theme", "the status page has one theme")
