@@ -282,7 +282,7 @@ func TestChapYAMLCarriesEachInstance(t *testing.T) {
 		"token-inline": {config.KindDHIS2, "", "https://token.example.com", "/token_file=CANARY-inline-token-d2pat",
 			"0s", false, "http_2xx,dhis2_system_info"},
 		"token-env": {config.KindDHIS2, "", "http://token-env.example.com", "/token_env=TOKEN_ENV_PAT", "0s", false, ""},
-		"nepal-ocs": {config.KindOCS, "Nepal", "https://ocs.example.org", "/", "0s", false, ""},
+		"nepal-ocs": {config.KindOCS, "Nepal", "https://ocs.example.org", "/", "0s", false, "ocs_info"},
 		"quiet":     {config.KindDHIS2, "", "https://quiet.example.com", "monitor/password_env=QUIET_PASS", "0s", false, ""},
 	}
 	if len(cfg.Targets) != len(tests) {

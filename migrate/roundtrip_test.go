@@ -21,8 +21,8 @@ import (
 // TestRoundTripProbesTheSimulator migrates a chap-checker file whose
 // instances point at the DHIS2 simulator and runs `chap_exporter check` on
 // the result: each target runs the checks its TOML asked for (plus what they
-// require) and authenticates the way the TOML said. The ocs instance is
-// left out: the simulator speaks DHIS2 only.
+// require) and authenticates the way the TOML said; the ocs instances run
+// the OCS checks against the simulator serving an Open Climate Service.
 func TestRoundTripProbesTheSimulator(t *testing.T) {
 	sim := dhis2sim.New(dhis2sim.Options{})
 	plain := httptest.NewServer(sim)
@@ -32,6 +32,8 @@ func TestRoundTripProbesTheSimulator(t *testing.T) {
 	tlsSim.Config.ErrorLog = log.New(io.Discard, "", 0)
 	tlsSim.StartTLS()
 	defer tlsSim.Close()
+	ocs := httptest.NewServer(dhis2sim.New(dhis2sim.Options{Service: dhis2sim.ServiceOCS}))
+	defer ocs.Close()
 
 	dir := t.TempDir()
 	fixture := filepath.Join(dir, "chap-checker.toml")
@@ -66,7 +68,17 @@ url = %[1]q
 username = %[3]q
 password = %[4]q
 checks = ["dhis2_ping"]
-`, tlsSim.URL, plain.URL, dhis2sim.DefaultUsername, dhis2sim.DefaultPassword, dhis2sim.DefaultToken)
+
+[instances.ocs-default]
+kind = "ocs"
+name = "Nepal"
+url = %[6]q
+
+[instances.ocs-health]
+kind = "ocs"
+url = %[6]q
+checks = ["ocs_health"]
+`, tlsSim.URL, plain.URL, dhis2sim.DefaultUsername, dhis2sim.DefaultPassword, dhis2sim.DefaultToken, ocs.URL)
 	if err := os.WriteFile(fixture, []byte(toml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +127,9 @@ checks = ["dhis2_ping"]
 		"env-token":    "dhis2_chap_modeling_app=ok dhis2_chap_route=ok dhis2_ping=ok http_2xx=ok",
 		// verify_tls left at true: the simulator's certificate is not trusted
 		"verified-tls": "dhis2_ping=fail/tls",
+		// kind ocs: the OCS checks, no credentials
+		"ocs-default": "http_2xx=ok ocs_health=ok ocs_info=ok",
+		"ocs-health":  "ocs_health=ok",
 	}
 	for name, w := range want {
 		if got[name] != w {
