@@ -169,11 +169,13 @@ func (f *run) finish(p *Prober, r *Report) {
 	}
 	f.report = r
 	stopped := f.stopped
-	close(f.done)
 	s.mu.Unlock()
+	// Recorded before any waiter gets the report, so a page loaded after
+	// a scrape returned shows that scrape's run.
 	if !stopped && p.opts.OnRun != nil {
 		p.opts.OnRun(r)
 	}
+	close(f.done)
 }
 
 // cutShort reports whether a check ran out of time or was canceled: with a
