@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dhis2-chap/chap_exporter/config"
@@ -44,7 +45,12 @@ func (m *migration) chapConfig() {
 			t.DisplayName = in.Name
 		}
 		if in.TimeoutS != nil {
-			t.Timeout = config.Duration(secondsToDuration(*in.TimeoutS))
+			timeout := secondsToDuration(*in.TimeoutS)
+			if timeout > config.MaxTimeout {
+				m.notCarried(key+".timeout_s", fmt.Sprintf("capped at %s, chap_exporter's longest probe budget", model.Duration(config.MaxTimeout)))
+				timeout = config.MaxTimeout
+			}
+			t.Timeout = config.Duration(timeout)
 		}
 		if in.VerifyTLS != nil && !*in.VerifyTLS {
 			t.TLSConfig.InsecureSkipVerify = true

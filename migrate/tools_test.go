@@ -14,6 +14,9 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dhis2-chap/chap_exporter/config"
+	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
 // These tests check the generated files with the real promtool and amtool
@@ -112,19 +115,30 @@ func TestGeneratedConfigsPassPromtoolAndAmtool(t *testing.T) {
 	}
 }
 
-// TestScrapeTimeoutCoversLongTimeouts: a 40s timeout_s needs a longer scrape
-// timeout and interval than the defaults; promtool rejects a timeout above
-// the interval.
+// TestScrapeTimeoutCoversLongTimeouts: a long timeout_s needs a longer
+// scrape timeout and interval than the defaults (promtool rejects a timeout
+// above the interval); one beyond the exporter's limit is capped.
 func TestScrapeTimeoutCoversLongTimeouts(t *testing.T) {
-	fixture := filepath.Join(t.TempDir(), "slow.toml")
-	if err := os.WriteFile(fixture, []byte("[instances.slow]\nurl = \"https://slow.example.org\"\ntoken_env = \"T\"\ntimeout_s = 40\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	dir := migrateTo(t, fixture)
-	runTool(t, "promtool", "check", "config", filepath.Join(dir, "prometheus.yml"))
-	probe := readProbeJob(t, dir)
-	if probe.ScrapeTimeout != "41s" || probe.ScrapeInterval != "41s" {
-		t.Errorf("scrape_timeout %q, scrape_interval %q; want 41s for a 40s probe budget", probe.ScrapeTimeout, probe.ScrapeInterval)
+	for _, tt := range []struct {
+		timeoutS, scrape string
+	}{
+		{"40", "41s"},
+		{"900", "5m1s"}, // capped at config.MaxTimeout
+	} {
+		fixture := filepath.Join(t.TempDir(), "slow.toml")
+		if err := os.WriteFile(fixture, []byte("[instances.slow]\nurl = \"https://slow.example.org\"\ntoken_env = \"T\"\ntimeout_s = "+tt.timeoutS+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dir := migrateTo(t, fixture)
+		runTool(t, "promtool", "check", "config", filepath.Join(dir, "prometheus.yml"))
+		probe := readProbeJob(t, dir)
+		if probe.ScrapeTimeout != tt.scrape || probe.ScrapeInterval != tt.scrape {
+			t.Errorf("timeout_s %s: scrape_timeout %q, scrape_interval %q; want %s", tt.timeoutS, probe.ScrapeTimeout, probe.ScrapeInterval, tt.scrape)
+		}
+		t.Setenv("T", "token")
+		if _, err := config.Load(filepath.Join(dir, "chap.yml"), prober.KindsOf); err != nil {
+			t.Errorf("timeout_s %s: chap.yml: %v", tt.timeoutS, err)
+		}
 	}
 }
 
