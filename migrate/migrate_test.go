@@ -106,6 +106,7 @@ func TestSecretsOnlyInSecretFiles(t *testing.T) {
 		"secrets/ops-webhook.url":         "https://hooks.example.com/CANARY-inline-webhook-url\n",
 		"secrets/ops-webhook.credentials": "CANARY-webhook-bearer\n",
 		"secrets/team-warn.url":           "https://hooks.slack.com/services/CANARY-inline-slack-url\n",
+		"secrets/audit.url":               canaryEnv["OPS_WEBHOOK_URL"] + "\n",
 	}
 	seen := map[string]bool{}
 	err := filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {

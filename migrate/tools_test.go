@@ -187,11 +187,11 @@ func readJobs(t *testing.T, dir string) map[string]probeJob {
 // has the level.
 func TestRoutesPerInstance(t *testing.T) {
 	// receivers per target: fail/error-level alert, warn-level alert.
-	// full.toml: slack notify_on fail,error,warn; ops-webhook fail,error; team-warn warn.
+	// full.toml: slack notify_on fail,error,warn; ops-webhook fail,error; audit fail; team-warn warn.
 	tests := map[string]map[string][2]string{
 		"testdata/full.toml": {
 			"prod":         {"ops-webhook,slack", "slack"},
-			"staging":      {"ops-webhook", "null"},
+			"staging":      {"audit,ops-webhook", "null"},
 			"token-inline": {"null", "team-warn"},
 			"token-env":    {"slack", "slack,team-warn"},
 			"nepal-ocs":    {"slack", "slack"},
@@ -246,11 +246,11 @@ func TestExporterDownReachesEveryAlerter(t *testing.T) {
 	labels := matchers(map[string]string{"alertname": "ChapExporterDown", "job": "chap_exporter", "instance": "127.0.0.1:9977",
 		"severity": "warning"}, self.StaticConfigs[0].Labels)
 	got := strings.TrimSpace(runTool(t, "amtool", append([]string{"config", "routes", "test", "--config.file=" + amtoolConfig(t, dir)}, labels...)...))
-	if got != "ops-webhook,slack" {
-		t.Errorf("ChapExporterDown routed to %q, want ops-webhook,slack", got)
+	if got != "audit,ops-webhook,slack" {
+		t.Errorf("ChapExporterDown routed to %q, want audit,ops-webhook,slack", got)
 	}
-	if !slices.Contains(labels, `notify="ops-webhook,slack,team-warn"`) {
-		t.Errorf("exporter job labels %v, want notify=ops-webhook,slack,team-warn", labels)
+	if !slices.Contains(labels, `notify="audit,ops-webhook,slack,team-warn"`) {
+		t.Errorf("exporter job labels %v, want notify=audit,ops-webhook,slack,team-warn", labels)
 	}
 }
 
