@@ -458,8 +458,8 @@ func checkQueries(t *testing.T, s *stack) {
 			}
 		}
 	}
-	if n != 18 {
-		t.Errorf("Prometheus loaded %d rules, want 18", n)
+	if n != 19 {
+		t.Errorf("Prometheus loaded %d rules, want 19", n)
 	}
 	t.Logf("ran %d rule queries", n)
 }

@@ -24,6 +24,7 @@ import (
 	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/dhis2-chap/chap_exporter/config"
+	"github.com/dhis2-chap/chap_exporter/migrate"
 	"github.com/dhis2-chap/chap_exporter/prober"
 	"github.com/dhis2-chap/chap_exporter/report"
 	"github.com/dhis2-chap/chap_exporter/server"
@@ -48,6 +49,11 @@ func run() int {
 	checkCmd.Flag("checks", "Comma-separated checks to run (what they require is added): "+report.CheckNames()+".").StringsVar(&checkOpts.Checks)
 	checkOutput := checkCmd.Flag("output", "Output format: table or json.").Default("table").Enum("table", "json")
 	checkCmd.Flag("quiet", "Print nothing when every check is ok (for cron).").Short('q').BoolVar(&checkOpts.Quiet)
+	migrateCmd := kingpin.Command("migrate", "Carry a chap-checker setup over: read its TOML file, write chap.yml, prometheus.yml, alertmanager.yml and secret files, and list what was not carried. "+migrate.ExitCodesHelp)
+	migrateOpts := migrate.RunOptions{LookupEnv: os.LookupEnv, Stdout: os.Stdout, Stderr: os.Stderr}
+	migrateCmd.Flag("from", "chap-checker's TOML file.").Envar("CHAP_CHECKER_CONFIG").Default("chap-checker.toml").StringVar(&migrateOpts.From)
+	migrateCmd.Flag("out", "Directory for the generated files.").Default("chap_exporter-migrated").StringVar(&migrateOpts.Out)
+	migrateCmd.Flag("force", "Overwrite files already in the output directory.").BoolVar(&migrateOpts.Force)
 	var (
 		configFile    = kingpin.Flag("config.file", "Configuration file.").Default("chap.yml").String()
 		configExample = kingpin.Flag("config.example", "Print an annotated configuration covering every key and exit.").Bool()
@@ -84,6 +90,9 @@ func run() int {
 	if *configExample {
 		fmt.Print(config.Example)
 		return 0
+	}
+	if command == migrateCmd.FullCommand() {
+		return migrate.Run(migrateOpts)
 	}
 	if command == checkCmd.FullCommand() {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
