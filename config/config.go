@@ -62,6 +62,8 @@ var (
 // Config is the whole configuration file.
 type Config struct {
 	Targets map[string]*Target `yaml:"targets"`
+	// UI configures the status page.
+	UI UI `yaml:"ui,omitempty"`
 
 	// Warnings are accepted but discouraged settings, for the caller to log.
 	Warnings []string `yaml:"-"`
@@ -101,6 +103,15 @@ func (c *Config) Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+func (c *Config) anyTargetHasLabel(name string) bool {
+	for _, t := range c.Targets {
+		if _, ok := t.Labels[name]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // String renders the configuration as YAML with every secret shown as <secret>.
@@ -189,6 +200,12 @@ func Parse(content []byte, filename string, isCheck func(string) bool) (*Config,
 		}
 		cfg.Warnings = append(cfg.Warnings, warnings...)
 		sum.Write([]byte(t.Auth.credential))
+	}
+	if err := cfg.UI.validate(); err != nil {
+		return nil, loc.wrapSection("ui", err)
+	}
+	if g := cfg.UI.GroupBy; g != "" && !cfg.anyTargetHasLabel(g) {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("ui.group_by: no target has the label %q, so the board shows one group", g))
 	}
 	copy(cfg.Checksum[:], sum.Sum(nil))
 	return cfg, nil
