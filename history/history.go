@@ -27,6 +27,8 @@ type Recorder interface {
 	Record(r *prober.Report)
 }
 
+var _ Recorder = (*Store)(nil)
+
 // State is a target's overall state, worst last.
 type State uint8
 

@@ -361,7 +361,11 @@ func TestEndpoints(t *testing.T) {
 		code int
 		want string
 	}{
-		{"/", 200, `<a href="probe?target=demo&amp;debug=true">debug</a>`},
+		{"/", 200, `<a href="targets/demo">demo</a>`},
+		{"/targets/demo", 200, `<a href="../probe?target=demo&amp;debug=true">debug</a>`},
+		{"/targets/nope", 404, `unknown target "nope"`},
+		{"/badge/demo.svg", 200, `aria-label="chap: unknown"`},
+		{"/badge/nope.svg", 404, "no badge here"},
 		{"/-/healthy", 200, "Healthy"},
 		{"/-/ready", 200, "Ready"},
 		{"/config", 200, "password: <secret>"},

@@ -43,7 +43,7 @@ func (s *Server) runProbe(r *http.Request, p *prober.Prober) *prober.Report {
 	s.metrics.ObserveProbe(rep)
 	if rep.Age == 0 && !rep.Shared { // a shared or cached report was logged and recorded by the call that ran it
 		s.logProbe(rep)
-		s.history.record(rep)
+		s.history.Record(rep)
 	}
 	return rep
 }

@@ -96,64 +96,6 @@ func TestServiceDiscovery(t *testing.T) {
 	}
 }
 
-func TestStatusPageShowsProbedResults(t *testing.T) {
-	f := newFixture(t)
-	_, page := f.get(t, "/")
-	if strings.Count(page, "not probed yet") != 3 {
-		t.Errorf("before any probe every target should say so:\n%s", page)
-	}
-	if n := len(f.sim.Requests()); n != 0 {
-		t.Errorf("rendering the page sent %d requests to DHIS2; it must never probe", n)
-	}
-	f.get(t, "/probe?target=demo")
-	// A message with markup: the page must escape it.
-	f.sim.Update(func(st *dhis2sim.State) {
-		st.ChapCoreDown = true
-		st.SetFault(dhis2sim.SystemInfo, dhis2sim.Fault{Status: 500, Body: `{"message":"<script>alert(1)</script>"}`})
-	})
-	f.get(t, "/probe?target=demo")
-	_, page = f.get(t, "/")
-	for _, want := range []string{
-		`<td class="cell fail" title="fail (upstream_down): DHIS2 route returned 502: chap-core did not respond: Upstream did not respond">fail</td>`,
-		`<td class="cell skipped" title="skipped (requirement): requires dhis2_chap_ping, which is fail">skipped</td>`,
-		`<td class="cell ok" title="ok: authenticated as admin">ok</td>`,
-		`<li><span class="fail">dhis2_chap_ping</span> DHIS2 route returned 502: chap-core did not respond: Upstream did not respond</li>`,
-		`&lt;script&gt;alert(1)&lt;/script&gt;`,
-		`dhis2_chap_ping: fail (upstream_down)`,
-		`<a href="probe?target=demo&amp;debug=true">debug</a>`,
-		`<td class="fail">fail<small>0s ago</small></td>`,
-	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("page lacks %s", want)
-		}
-	}
-	if strings.Contains(page, "<script>") {
-		t.Error("page contains an unescaped <script>")
-	}
-	if strings.Count(page, "not probed yet") != 2 {
-		t.Error("basic and inline were never probed and should say so")
-	}
-}
-
-// TestStatusPageKeepsFailuresAfterManySuccesses: one failure, then more
-// successes than the page lists, and the failure is still shown.
-func TestStatusPageKeepsFailuresAfterManySuccesses(t *testing.T) {
-	f := newFixture(t)
-	f.sim.Update(func(st *dhis2sim.State) { st.ChapCoreDown = true })
-	f.get(t, "/probe?target=demo")
-	f.sim.Update(func(st *dhis2sim.State) { st.ChapCoreDown = false })
-	for range 25 {
-		f.get(t, "/probe?target=demo")
-	}
-	_, page := f.get(t, "/")
-	if !strings.Contains(page, "dhis2_chap_ping: fail (upstream_down)") {
-		t.Error("the failure was pushed out by successes")
-	}
-	if got := strings.Count(page, `<span class="ok">ok</span>`); got != 10 {
-		t.Errorf("%d successes listed, want the last 10", got)
-	}
-}
-
 func (f *fixture) readConfig(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile(f.configFile)

@@ -1,0 +1,350 @@
+package dashboard
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dhis2-chap/chap_exporter/config"
+	"github.com/dhis2-chap/chap_exporter/history"
+	"github.com/dhis2-chap/chap_exporter/prober"
+)
+
+// Target is one configured target as the pages show it.
+type Target struct {
+	Name   string
+	Label  string // display name, else the name
+	Kind   config.Kind
+	URL    string
+	Group  string   // the value of the ui.group_by label, "" without one
+	Checks []string // the prober's plan, in chain order
+}
+
+// Site is what every page shows around its content.
+type Site struct {
+	UI      config.UI
+	Theme   config.Theme // the theme asked for, e.g. by ?theme=; the configured one when empty
+	Version string
+	Started time.Time // when the exporter started: the history begins there
+	Now     time.Time
+}
+
+// state is how a target's or check's state looks: a CSS class, a symbol
+// and a word, so colour is never the only signal.
+type state struct {
+	Class, Symbol, Text string
+}
+
+var targetStates = map[history.State]state{
+	history.Down:     {"down", "✖", "Down"},
+	history.Degraded: {"degraded", "▲", "Degraded"},
+	history.Unknown:  {"unknown", "?", "Not probed yet"},
+	history.Up:       {"up", "✔", "Up"},
+}
+
+// boardRank puts failures first, then warnings, then targets nobody probed, then healthy ones.
+func boardRank(s history.State) int {
+	return map[history.State]int{history.Down: 0, history.Degraded: 1, history.Unknown: 2, history.Up: 3}[s]
+}
+
+var checkStates = map[prober.Status]state{
+	prober.StatusOK:      {"ok", "✓", "ok"},
+	prober.StatusWarn:    {"warn", "!", "warning"},
+	prober.StatusFail:    {"fail", "✗", "failed"},
+	prober.StatusError:   {"error", "⚠", "error"},
+	prober.StatusSkipped: {"skipped", "–", "skipped"},
+}
+
+var noResult = state{"none", "·", "no result yet"}
+
+func checkState(r prober.Result) state {
+	if r.Unsupported() {
+		return state{"ok", "–", "not supported by this server"}
+	}
+	if s, ok := checkStates[r.Status]; ok {
+		return s
+	}
+	return state{"error", "⚠", printable(string(r.Status), 20, false)}
+}
+
+var severityClass = [...]string{"none", "ok", "warn", "skipped", "fail", "error"}
+
+// chip is one check of the chain on a card.
+type chip struct {
+	Label, Title string
+	State        state
+}
+
+// problem is a check that needs attention, written out.
+type problem struct {
+	Label, Reason, Message string
+	State                  state
+}
+
+// bar is one rectangle of a 24-hour strip; Y and H make failures stand
+// taller than successes, so the strip reads without colour too.
+type bar struct {
+	X, Y, H int
+	Class   string
+	Title   string
+}
+
+// strip is a 24-hour strip of bars.
+type strip struct {
+	Bars   []bar
+	Uptime string
+}
+
+// spark is a probe-duration sparkline.
+type spark struct {
+	Points string
+	Title  string
+}
+
+// card is one target on the board, or the head of its own page.
+type card struct {
+	Target
+	Kind     string
+	State    state
+	Probed   bool
+	Since    string // "12:01:05 (44m)"
+	Age      string // of the last result
+	Problems []problem
+	Chain    []chip
+	Strip    strip
+	Spark    spark
+	Duration string // of the last probe
+}
+
+const (
+	barWidth   = 6 // 5 px bar and 1 px gap
+	stripWidth = history.Buckets * barWidth
+	stripH     = 24
+	sparkH     = 24
+)
+
+func newCard(t Target, sum history.Summary, probed bool, now time.Time) card {
+	c := card{Target: t, Kind: kindLabel(t.Kind), State: targetStates[history.Unknown], Probed: probed}
+	results := map[string]prober.Result{}
+	if probed {
+		c.State = targetStates[sum.State]
+		c.Since = fmt.Sprintf("%s (%s)", clock(sum.Since, now), ago(now.Sub(sum.Since)))
+		c.Age = ago(now.Sub(sum.Last.End()))
+		c.Duration = seconds(sum.Last.Duration.Seconds())
+		for _, r := range sum.Last.Checks {
+			results[r.Check] = r
+		}
+		c.Strip = newStrip(sum.Bars, "probes up")
+		c.Spark = newSpark(sum.Bars)
+	}
+	for _, name := range chainOrder(t.Checks, sum.Last) {
+		r, ran := results[name]
+		ch := chip{Label: CheckLabel(name), State: noResult, Title: name + ": no result yet"}
+		if ran {
+			ch.State = checkState(r)
+			ch.Title = name + ": " + describe(r)
+			if r.Status == prober.StatusFail || r.Status == prober.StatusError || r.Status == prober.StatusWarn {
+				c.Problems = append(c.Problems, problem{Label: ch.Label, State: ch.State,
+					Reason: string(r.Reason), Message: printable(r.Message, maxMessage, false)})
+			}
+		}
+		c.Chain = append(c.Chain, ch)
+	}
+	return c
+}
+
+// chainOrder is the plan's order, with any check the last report has and
+// the plan lacks (the plan changed on reload) at the end.
+func chainOrder(plan []string, last *prober.Report) []string {
+	order := slices.Clone(plan)
+	if last != nil {
+		for _, r := range last.Checks {
+			if !slices.Contains(order, r.Check) {
+				order = append(order, r.Check)
+			}
+		}
+	}
+	return order
+}
+
+// describe is a check result in one line: status (reason): message.
+func describe(r prober.Result) string {
+	s := string(r.Status)
+	if r.Reason != "" {
+		s += " (" + string(r.Reason) + ")"
+	}
+	if r.Message != "" {
+		s += ": " + printable(r.Message, maxMessage, false)
+	}
+	return s
+}
+
+func newStrip(bars []history.Bar, what string) strip {
+	s := strip{Uptime: percent(history.Uptime(bars))}
+	for i, b := range bars {
+		if b.Runs == 0 {
+			continue // the track behind the bars shows "no data"
+		}
+		h := map[history.Severity]int{history.SevOK: 12, history.SevWarn: 18}[b.Severity]
+		if h == 0 {
+			h = stripH
+		}
+		s.Bars = append(s.Bars, bar{
+			X: i * barWidth, Y: stripH - h, H: h, Class: severityClass[b.Severity],
+			Title: fmt.Sprintf("%s–%s UTC: %d of %d %s (%s), worst %s", b.Start.UTC().Format("Jan 2 15:04"),
+				b.Start.Add(history.BucketWidth).UTC().Format("15:04"), b.Good, b.Runs, what,
+				percent(float64(b.Good)/float64(b.Runs)), b.Severity),
+		})
+	}
+	return s
+}
+
+func newSpark(bars []history.Bar) spark {
+	top, last := 0.0, 0.0
+	for _, b := range bars {
+		if b.Runs > 0 {
+			top, last = max(top, b.MeanSeconds), b.MeanSeconds
+		}
+	}
+	if top == 0 {
+		return spark{}
+	}
+	var points []string
+	for i, b := range bars {
+		if b.Runs > 0 {
+			y := float64(sparkH-2) - b.MeanSeconds/top*float64(sparkH-4)
+			points = append(points, fmt.Sprintf("%d,%.1f", i*barWidth, y), fmt.Sprintf("%d,%.1f", i*barWidth+barWidth-1, y))
+		}
+	}
+	return spark{Points: strings.Join(points, " "),
+		Title: fmt.Sprintf("Probe duration, mean per half hour: latest %s, highest %s", seconds(last), seconds(top))}
+}
+
+// group is a section of the board: the targets sharing a group_by value.
+type group struct {
+	Name    string // "" when the board is not grouped
+	Counts  counts
+	Cards   []card
+	Healthy []card // shown as compact rows
+	worst   int
+}
+
+// counts are how many targets are in each state.
+type counts struct{ Down, Degraded, Unknown, Up int }
+
+func (c *counts) add(s history.State) {
+	switch s {
+	case history.Down:
+		c.Down++
+	case history.Degraded:
+		c.Degraded++
+	case history.Unknown:
+		c.Unknown++
+	default:
+		c.Up++
+	}
+}
+
+// Board sizes: up to collapseOver targets, every target gets a card; above
+// that, healthy targets become one-line rows. A page holds at most
+// cardsPerPage cards, so a page stays small when many targets fail at once.
+const (
+	collapseOver = 40
+	cardsPerPage = 100
+)
+
+type board struct {
+	Site      siteView
+	Counts    counts
+	Groups    []group
+	Collapsed bool
+	Page      int
+	Pages     []int
+}
+
+type entry struct {
+	card  card
+	state history.State
+}
+
+func newBoard(site Site, targets []Target, store *history.Store, page int) board {
+	now := site.Now
+	b := board{Site: newSiteView(site, ""), Collapsed: len(targets) > collapseOver, Page: max(page, 1)}
+	byGroup := map[string][]entry{}
+	for _, t := range targets {
+		sum, probed := store.Summary(t.Name, now)
+		e := entry{card: newCard(t, sum, probed, now), state: sum.State}
+		byGroup[t.Group] = append(byGroup[t.Group], e)
+		b.Counts.add(sum.State)
+	}
+	groups := make([]group, 0, len(byGroup))
+	for name, entries := range byGroup {
+		slices.SortFunc(entries, func(a, b entry) int {
+			return cmp.Or(cmp.Compare(boardRank(a.state), boardRank(b.state)),
+				cmp.Compare(strings.ToLower(a.card.Label), strings.ToLower(b.card.Label)),
+				cmp.Compare(a.card.Name, b.card.Name))
+		})
+		g := group{Name: name, worst: boardRank(entries[0].state)}
+		for _, e := range entries {
+			g.Counts.add(e.state)
+		}
+		groups = append(groups, g)
+		byGroup[name] = entries
+	}
+	slices.SortFunc(groups, func(a, b group) int {
+		return cmp.Or(cmp.Compare(a.worst, b.worst), cmp.Compare(unnamedLast(a.Name), unnamedLast(b.Name)), cmp.Compare(a.Name, b.Name))
+	})
+	cards := 0
+	for _, g := range groups {
+		for _, e := range byGroup[g.Name] {
+			if b.Collapsed && e.state == history.Up {
+				if max(cards-1, 0)/cardsPerPage+1 == b.Page {
+					g.Healthy = append(g.Healthy, e.card)
+				}
+				continue
+			}
+			if cards/cardsPerPage+1 == b.Page {
+				g.Cards = append(g.Cards, e.card)
+			}
+			cards++
+		}
+		if len(g.Cards) > 0 || len(g.Healthy) > 0 {
+			b.Groups = append(b.Groups, g)
+		}
+	}
+	for p := 1; p <= max((cards+cardsPerPage-1)/cardsPerPage, 1); p++ {
+		b.Pages = append(b.Pages, p)
+	}
+	if len(b.Pages) == 1 {
+		b.Pages = nil
+	}
+	return b
+}
+
+// unnamedLast sorts the group of targets without the label after the others.
+func unnamedLast(name string) int {
+	if name == "" {
+		return 1
+	}
+	return 0
+}
+
+// siteView is the frame of every page.
+type siteView struct {
+	Title, Theme, Version, Root string
+	Now, Started                string
+	Refresh                     int // seconds; 0 for never
+	GroupBy                     string
+}
+
+func newSiteView(s Site, root string) siteView {
+	theme := s.Theme
+	if theme == "" {
+		theme = s.UI.Theme
+	}
+	return siteView{Title: s.UI.Title, Theme: string(theme), Version: s.Version, Root: root,
+		Now: s.Now.UTC().Format("2006-01-02 15:04:05"), Started: clock(s.Started, s.Now),
+		Refresh: int(s.UI.Refresh() / time.Second), GroupBy: s.UI.GroupBy}
+}
