@@ -13,7 +13,7 @@ LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) \
 DEMO_PORT ?= 9977
 SIM_PORT  ?= 8080
 
-.PHONY: all build test tools test-alerting test-go test-metrics lint bench scale fuzz demo clean
+.PHONY: all build test tools test-alerting test-go test-metrics lint bench scale fuzz demo screenshots clean
 
 all: lint test build
 
@@ -75,6 +75,10 @@ fuzz:
 		echo "go test -run '^$$' -fuzz '^$$fn\$$' -fuzztime $(FUZZTIME) ./$$pkg"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
 	done
+
+## screenshots: refresh the status page screenshots in docs/ (desktop, phone, dark, target page) with headless Chromium
+screenshots: tools
+	$(GO) test -count=1 -run '^TestStatusPagesInChromium$$' ./server -screenshot.docs
 
 ## demo: start the simulator and the exporter and print curl lines to try
 demo: build

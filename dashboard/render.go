@@ -44,16 +44,17 @@ var (
 func pageTemplate(page, root string) *template.Template {
 	css := template.CSS(strings.ReplaceAll(styleCSS, "/*dark*/", darkCSS))
 	funcs := template.FuncMap{
-		"css":        func() template.CSS { return css },
-		"js":         func() template.JS { return template.JS(refreshJS) },
-		"root":       func() string { return root },
-		"stripWidth": func() int { return stripWidth },
+		"css":         func() template.CSS { return css },
+		"js":          func() template.JS { return template.JS(refreshJS) },
+		"root":        func() string { return root },
+		"stripWidth":  func() int { return stripWidth },
+		"barPatterns": func() []barPattern { return barPatterns },
 	}
 	return template.Must(template.Must(template.New("page").Funcs(funcs).Parse(commonHTML)).Parse(page))
 }
 
 // RenderBoard writes the board of targets, in their configured groups,
-// failures first. page counts from 1; a page holds at most 100 cards.
+// failures first. page counts from 1; a page holds at most 80 cards.
 func RenderBoard(w io.Writer, site Site, targets []Target, store *history.Store, page int) error {
 	return boardTemplate.ExecuteTemplate(w, "board", newBoard(site, targets, store, page))
 }

@@ -78,7 +78,10 @@ func percent(share float64) string {
 
 // seconds formats a duration for people.
 func seconds(s float64) string {
-	if s < 1 {
+	switch {
+	case s < 0.001:
+		return "<1 ms"
+	case s < 1:
 		return fmt.Sprintf("%d ms", int(s*1000))
 	}
 	return fmt.Sprintf("%.2f s", s)

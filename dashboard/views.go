@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,12 +84,12 @@ type problem struct {
 	State                  state
 }
 
-// bar is one rectangle of a 24-hour strip; Y and H make failures stand
-// taller than successes, so the strip reads without colour too.
+// bar is one or more half hours of a 24-hour strip, drawn with the
+// pattern of its class.
 type bar struct {
-	X, Y, H int
-	Class   string
-	Title   string
+	X, W  int
+	Class string
+	Title string
 }
 
 // strip is a 24-hour strip of bars.
@@ -144,7 +145,7 @@ func newCard(t Target, sum history.Summary, probed bool, now time.Time) card {
 		ch := chip{Label: CheckLabel(name), State: noResult, Title: name + ": no result yet"}
 		if ran {
 			ch.State = checkState(r)
-			ch.Title = name + ": " + describe(r)
+			ch.Title = name + ": " + string(r.Status)
 			if r.Status == prober.StatusFail || r.Status == prober.StatusError || r.Status == prober.StatusWarn {
 				c.Problems = append(c.Problems, problem{Label: ch.Label, State: ch.State,
 					Reason: string(r.Reason), Message: printable(r.Message, maxMessage, false)})
@@ -169,37 +170,41 @@ func chainOrder(plan []string, last *prober.Report) []string {
 	return order
 }
 
-// describe is a check result in one line: status (reason): message.
-func describe(r prober.Result) string {
-	s := string(r.Status)
-	if r.Reason != "" {
-		s += " (" + string(r.Reason) + ")"
-	}
-	if r.Message != "" {
-		s += ": " + printable(r.Message, maxMessage, false)
+func newStrip(bars []history.Bar, what string) strip {
+	s := strip{Uptime: percent(history.Uptime(bars))}
+	for i := 0; i < len(bars); i++ {
+		b := bars[i]
+		if b.Runs == 0 {
+			continue // the track behind the bars shows "no data"
+		}
+		// Clean half hours in a row become one run of bars with one title:
+		// a healthy day costs a few rectangles, not 48.
+		first, runs, good := i, b.Runs, b.Good
+		for clean(b) && i+1 < len(bars) && clean(bars[i+1]) && bars[i+1].Severity == b.Severity {
+			i++
+			runs, good = runs+bars[i].Runs, good+bars[i].Good
+		}
+		title := fmt.Sprintf("%s–%s: %d of %d %s (%s)", b.Start.UTC().Format("15:04"),
+			bars[i].Start.Add(history.BucketWidth).UTC().Format("15:04 UTC"), good, runs, what, percent(float64(good)/float64(runs)))
+		if b.Severity != history.SevOK {
+			title += ", worst " + b.Severity.String()
+		}
+		s.Bars = append(s.Bars, bar{X: first * barWidth, W: (i - first + 1) * barWidth, Class: severityClass[b.Severity], Title: title})
 	}
 	return s
 }
 
-func newStrip(bars []history.Bar, what string) strip {
-	s := strip{Uptime: percent(history.Uptime(bars))}
-	for i, b := range bars {
-		if b.Runs == 0 {
-			continue // the track behind the bars shows "no data"
-		}
-		h := map[history.Severity]int{history.SevOK: 12, history.SevWarn: 18}[b.Severity]
-		if h == 0 {
-			h = stripH
-		}
-		s.Bars = append(s.Bars, bar{
-			X: i * barWidth, Y: stripH - h, H: h, Class: severityClass[b.Severity],
-			Title: fmt.Sprintf("%s–%s UTC: %d of %d %s (%s), worst %s", b.Start.UTC().Format("Jan 2 15:04"),
-				b.Start.Add(history.BucketWidth).UTC().Format("15:04"), b.Good, b.Runs, what,
-				percent(float64(b.Good)/float64(b.Runs)), b.Severity),
-		})
-	}
-	return s
+// barPattern draws the bars of one class: failures stand taller than
+// successes, so the strip reads without colour too.
+type barPattern struct {
+	Class string
+	Y, H  int
 }
+
+var barPatterns = []barPattern{{"ok", 12, 12}, {"warn", 6, 18}, {"skipped", 0, 24}, {"fail", 0, 24}, {"error", 0, 24}}
+
+// clean is a half hour in which every run passed.
+func clean(b history.Bar) bool { return b.Runs > 0 && b.Good == b.Runs }
 
 func newSpark(bars []history.Bar) spark {
 	top, last := 0.0, 0.0
@@ -214,9 +219,13 @@ func newSpark(bars []history.Bar) spark {
 	var points []string
 	for i, b := range bars {
 		if b.Runs > 0 {
-			y := float64(sparkH-2) - b.MeanSeconds/top*float64(sparkH-4)
-			points = append(points, fmt.Sprintf("%d,%.1f", i*barWidth, y), fmt.Sprintf("%d,%.1f", i*barWidth+barWidth-1, y))
+			points = append(points, fmt.Sprintf("%d,%.0f", i*barWidth+barWidth/2, float64(sparkH-2)-b.MeanSeconds/top*float64(sparkH-4)))
 		}
+	}
+	if len(points) == 1 { // one point draws nothing: make it a dash across its half hour
+		x, y, _ := strings.Cut(points[0], ",")
+		n, _ := strconv.Atoi(x)
+		points = []string{fmt.Sprintf("%d,%s", n-barWidth/2, y), fmt.Sprintf("%d,%s", n+barWidth/2, y)}
 	}
 	return spark{Points: strings.Join(points, " "),
 		Title: fmt.Sprintf("Probe duration, mean per half hour: latest %s, highest %s", seconds(last), seconds(top))}
@@ -227,7 +236,7 @@ type group struct {
 	Name    string // "" when the board is not grouped
 	Counts  counts
 	Cards   []card
-	Healthy []card // shown as compact rows
+	Healthy []row
 	worst   int
 }
 
@@ -252,7 +261,7 @@ func (c *counts) add(s history.State) {
 // cardsPerPage cards, so a page stays small when many targets fail at once.
 const (
 	collapseOver = 40
-	cardsPerPage = 100
+	cardsPerPage = 80
 )
 
 type board struct {
@@ -264,34 +273,37 @@ type board struct {
 	Pages     []int
 }
 
+// entry is a target on its way to the board: sorted first, then turned
+// into a card or a row only if its page shows it.
 type entry struct {
-	card  card
-	state history.State
+	target *Target
+	sum    history.Summary
+	probed bool
+	key    string // the label, for sorting without regard to case
 }
 
 func newBoard(site Site, targets []Target, store *history.Store, page int) board {
 	now := site.Now
 	b := board{Site: newSiteView(site, ""), Collapsed: len(targets) > collapseOver, Page: max(page, 1)}
-	byGroup := map[string][]entry{}
-	for _, t := range targets {
-		sum, probed := store.Summary(t.Name, now)
-		e := entry{card: newCard(t, sum, probed, now), state: sum.State}
+	byGroup := map[string][]*entry{}
+	for i := range targets {
+		t := &targets[i]
+		e := &entry{target: t, key: strings.ToLower(t.Label)}
+		e.sum, e.probed = store.Summary(t.Name, now)
 		byGroup[t.Group] = append(byGroup[t.Group], e)
-		b.Counts.add(sum.State)
+		b.Counts.add(e.sum.State)
 	}
 	groups := make([]group, 0, len(byGroup))
 	for name, entries := range byGroup {
-		slices.SortFunc(entries, func(a, b entry) int {
-			return cmp.Or(cmp.Compare(boardRank(a.state), boardRank(b.state)),
-				cmp.Compare(strings.ToLower(a.card.Label), strings.ToLower(b.card.Label)),
-				cmp.Compare(a.card.Name, b.card.Name))
+		slices.SortFunc(entries, func(a, b *entry) int {
+			return cmp.Or(cmp.Compare(boardRank(a.sum.State), boardRank(b.sum.State)),
+				cmp.Compare(a.key, b.key), cmp.Compare(a.target.Name, b.target.Name))
 		})
-		g := group{Name: name, worst: boardRank(entries[0].state)}
+		g := group{Name: name, worst: boardRank(entries[0].sum.State)}
 		for _, e := range entries {
-			g.Counts.add(e.state)
+			g.Counts.add(e.sum.State)
 		}
 		groups = append(groups, g)
-		byGroup[name] = entries
 	}
 	slices.SortFunc(groups, func(a, b group) int {
 		return cmp.Or(cmp.Compare(a.worst, b.worst), cmp.Compare(unnamedLast(a.Name), unnamedLast(b.Name)), cmp.Compare(a.Name, b.Name))
@@ -299,14 +311,14 @@ func newBoard(site Site, targets []Target, store *history.Store, page int) board
 	cards := 0
 	for _, g := range groups {
 		for _, e := range byGroup[g.Name] {
-			if b.Collapsed && e.state == history.Up {
+			if b.Collapsed && e.sum.State == history.Up {
 				if max(cards-1, 0)/cardsPerPage+1 == b.Page {
-					g.Healthy = append(g.Healthy, e.card)
+					g.Healthy = append(g.Healthy, newRow(e, now))
 				}
 				continue
 			}
 			if cards/cardsPerPage+1 == b.Page {
-				g.Cards = append(g.Cards, e.card)
+				g.Cards = append(g.Cards, newCard(*e.target, e.sum, e.probed, now))
 			}
 			cards++
 		}
@@ -321,6 +333,17 @@ func newBoard(site Site, targets []Target, store *history.Store, page int) board
 		b.Pages = nil
 	}
 	return b
+}
+
+// row is a healthy target in one line, for boards too big for a card each.
+type row struct {
+	Name, Label, Kind, Uptime, Age string
+	State                          state
+}
+
+func newRow(e *entry, now time.Time) row {
+	return row{Name: e.target.Name, Label: e.target.Label, Kind: kindLabel(e.target.Kind), State: targetStates[e.sum.State],
+		Uptime: percent(e.sum.Uptime), Age: ago(now.Sub(e.sum.Last.End()))}
 }
 
 // unnamedLast sorts the group of targets without the label after the others.

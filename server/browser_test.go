@@ -237,6 +237,9 @@ func takeScreenshots(t *testing.T, f *fixture) {
 		}
 		t.Logf("screenshot: %s", path)
 		if *docsScreenshot {
+			if err := os.MkdirAll(filepath.Join("..", "docs"), 0o755); err != nil {
+				t.Fatal(err)
+			}
 			if err := os.WriteFile(filepath.Join("..", "docs", shot.name+".png"), b, 0o644); err != nil {
 				t.Fatal(err)
 			}
