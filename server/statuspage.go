@@ -88,7 +88,9 @@ func (s *Server) handleProbeNow(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown target "+strconv.Quote(truncate(name, maxTargetEcho)), http.StatusNotFound)
 		return
 	}
-	s.runProbe(r, p)
+	if s.runProbe(w, r, p) == nil {
+		return // refused, and answered, like /status
+	}
 	// Relative, unlike http.Redirect's, so it works under a proxy's path prefix.
 	w.Header().Set("Location", "../"+url.PathEscape(name)+"?probed")
 	w.WriteHeader(http.StatusSeeOther)

@@ -196,9 +196,13 @@ func TestProbeNowSharesTheProbeLimit(t *testing.T) {
 		held = append(held, f.probeAsync(name))
 		g.AwaitN(t, 1)
 	}
+	f.sim.ClearRequests()
 	code, _, body := f.probeNow(t, "demo")
-	if want := fmt.Sprintf("too many probes in flight (at most %d at once, --web.max-requests); try again later\n", limit); code != 503 || body != want {
-		t.Errorf("Probe now beyond the limit = %d %q, want 503 %q", code, body, want)
+	if want := fmt.Sprintf("(at most %d runs at once, --web.max-requests", limit); code != 503 || !strings.Contains(body, want) {
+		t.Errorf("Probe now beyond the limit = %d %q, want 503 saying %q", code, body, want)
+	}
+	if n := len(f.sim.Requests()); n != 0 {
+		t.Errorf("a refused Probe now sent %d requests", n)
 	}
 	g.Open()
 	for _, ch := range held {
