@@ -198,3 +198,31 @@ func BenchmarkTargetPage(b *testing.B) {
 	}
 	b.ReportMetric(float64(buf.Len()), "page-bytes")
 }
+
+// TestProbeNowNoticeExpires: the target page that follows Probe now keeps
+// its URL while it refreshes itself, so its notice must not outlive the result.
+func TestProbeNowNoticeExpires(t *testing.T) {
+	tests := []struct {
+		name       string
+		age        time.Duration
+		justProbed bool
+		want       bool
+	}{
+		{"right after Probe now", 5 * time.Second, true, true},
+		{"two minutes later", 2 * time.Minute, true, false},
+		{"without Probe now", 5 * time.Second, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := &history.Store{}
+			store.Record(report("x", now.Add(-tt.age), false))
+			var buf bytes.Buffer
+			if err := dashboard.RenderTarget(&buf, site(), dashboard.Target{Name: "x", Label: "X", Checks: chain}, store, "", tt.justProbed); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(buf.String(), "from the probe that just ran"); got != tt.want {
+				t.Errorf("notice shown = %t, want %t", got, tt.want)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/dhis2-chap/chap_exporter/history"
 	"github.com/dhis2-chap/chap_exporter/prober"
@@ -83,11 +84,17 @@ type targetPage struct {
 	BadgePath  string
 }
 
+// justProbedFor is how long after Probe now its notice stays on a target
+// page that keeps refreshing itself with the same URL.
+const justProbedFor = time.Minute
+
 // RenderTarget writes one target's page: its checks in chain order with
 // their 24-hour strips, its incidents and the last probe's debug report.
+// justProbed says the page follows Probe now; it says so while the result is fresh.
 func RenderTarget(w io.Writer, site Site, t Target, store *history.Store, debug string, justProbed bool) error {
 	now := site.Now
 	d, probed := store.Detail(t.Name, now)
+	justProbed = justProbed && probed && now.Sub(d.Last.End()) < justProbedFor
 	p := targetPage{Site: newSiteView(site, "../"), Card: newCard(t, d.Summary, probed, now),
 		Debug: printable(debug, maxDebugText, true), JustProbed: justProbed,
 		Badge: BadgeText(d.State, probed), BadgePath: "/badge/" + t.Name + ".svg"}
