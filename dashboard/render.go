@@ -49,6 +49,8 @@ func pageTemplate(page, root string) *template.Template {
 		"js":          func() template.JS { return template.JS(refreshJS) },
 		"root":        func() string { return root },
 		"stripWidth":  func() int { return stripWidth },
+		"barWidth":    func() int { return barWidth },
+		"barInner":    func() int { return barWidth - 1 }, // the gap between bars is 1
 		"barPatterns": func() []barPattern { return barPatterns },
 	}
 	return template.Must(template.Must(template.New("page").Funcs(funcs).Parse(commonHTML)).Parse(page))

@@ -120,7 +120,7 @@ type card struct {
 }
 
 const (
-	barWidth   = 6 // 5 px bar and 1 px gap
+	barWidth   = 5 // 4 px bar and 1 px gap
 	stripWidth = history.Buckets * barWidth
 	stripH     = 24
 	sparkH     = 24
