@@ -97,7 +97,7 @@ func RenderTarget(w io.Writer, site Site, t Target, store *history.Store, debug 
 	now := site.Now
 	d, probed := store.Detail(t.Name, now)
 	justProbed = justProbed && probed && now.Sub(d.Last.End()) < justProbedFor
-	p := targetPage{Site: newSiteView(site, "../"), Card: newCard(t, d.Summary, probed, now),
+	p := targetPage{Site: newSiteView(site), Card: newCard(t, d.Summary, probed, now),
 		Debug: printable(debug, maxDebugText, true), JustProbed: justProbed,
 		Badge: BadgeText(d.State, probed), BadgePath: "/badge/" + t.Name + ".svg"}
 	strips := map[string]strip{}

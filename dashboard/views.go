@@ -107,16 +107,16 @@ type spark struct {
 // card is one target on the board, or the head of its own page.
 type card struct {
 	Target
-	Kind     string
-	State    state
-	Probed   bool
-	Since    string // "12:01:05 (44m)"
-	Age      string // of the last result
-	Problems []problem
-	Chain    []chip
-	Strip    strip
-	Spark    spark
-	Duration string // of the last probe
+	KindLabel string
+	State     state
+	Probed    bool
+	Since     string // "12:01:05 (44m)"
+	Age       string // of the last result
+	Problems  []problem
+	Chain     []chip
+	Strip     strip
+	Spark     spark
+	Duration  string // of the last probe
 }
 
 const (
@@ -127,7 +127,7 @@ const (
 )
 
 func newCard(t Target, sum history.Summary, probed bool, now time.Time) card {
-	c := card{Target: t, Kind: kindLabel(t.Kind), State: targetStates[history.Unknown], Probed: probed}
+	c := card{Target: t, KindLabel: kindLabel(t.Kind), State: targetStates[history.Unknown], Probed: probed}
 	results := map[string]prober.Result{}
 	if probed {
 		c.State = targetStates[sum.State]
@@ -265,12 +265,11 @@ const (
 )
 
 type board struct {
-	Site      siteView
-	Counts    counts
-	Groups    []group
-	Collapsed bool
-	Page      int
-	Pages     []int
+	Site   siteView
+	Counts counts
+	Groups []group
+	Page   int
+	Pages  []int
 }
 
 // entry is a target on its way to the board: sorted first, then turned
@@ -284,7 +283,8 @@ type entry struct {
 
 func newBoard(site Site, targets []Target, store *history.Store, page int) board {
 	now := site.Now
-	b := board{Site: newSiteView(site, ""), Collapsed: len(targets) > collapseOver, Page: max(page, 1)}
+	b := board{Site: newSiteView(site), Page: max(page, 1)}
+	collapse := len(targets) > collapseOver
 	byGroup := map[string][]*entry{}
 	for i := range targets {
 		t := &targets[i]
@@ -311,7 +311,7 @@ func newBoard(site Site, targets []Target, store *history.Store, page int) board
 	cards := 0
 	for _, g := range groups {
 		for _, e := range byGroup[g.Name] {
-			if b.Collapsed && e.sum.State == history.Up {
+			if collapse && e.sum.State == history.Up {
 				if max(cards-1, 0)/cardsPerPage+1 == b.Page {
 					g.Healthy = append(g.Healthy, newRow(e, now))
 				}
@@ -356,18 +356,18 @@ func unnamedLast(name string) int {
 
 // siteView is the frame of every page.
 type siteView struct {
-	Title, Theme, Version, Root string
-	Now, Started                string
-	Refresh                     int // seconds; 0 for never
-	GroupBy                     string
+	Title, Theme, Version string
+	Now, Started          string
+	Refresh               int // seconds; 0 for never
+	GroupBy               string
 }
 
-func newSiteView(s Site, root string) siteView {
+func newSiteView(s Site) siteView {
 	theme := s.Theme
 	if theme == "" {
 		theme = s.UI.Theme
 	}
-	return siteView{Title: s.UI.Title, Theme: string(theme), Version: s.Version, Root: root,
+	return siteView{Title: s.UI.Title, Theme: string(theme), Version: s.Version,
 		Now: s.Now.UTC().Format("2006-01-02 15:04:05"), Started: clock(s.Started, s.Now),
 		Refresh: int(s.UI.Refresh() / time.Second), GroupBy: s.UI.GroupBy}
 }
