@@ -201,7 +201,10 @@ type barPattern struct {
 	Y, H  int
 }
 
-var barPatterns = []barPattern{{"ok", 12, 12}, {"warn", 6, 18}, {"skipped", 0, 24}, {"fail", 0, 24}, {"error", 0, 24}}
+var barPatterns = []barPattern{
+	{"ok", stripH / 2, stripH / 2}, {"warn", stripH / 4, stripH * 3 / 4},
+	{"skipped", 0, stripH}, {"fail", 0, stripH}, {"error", 0, stripH},
+}
 
 // clean is a half hour in which every run passed.
 func clean(b history.Bar) bool { return b.Runs > 0 && b.Good == b.Runs }

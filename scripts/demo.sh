@@ -44,6 +44,9 @@ chap_exporter is probing a simulated DHIS2 + chap-core. Try:
   curl 'localhost:${exporter_port}/probe?target=demo'              # metrics for every check
   curl 'localhost:${exporter_port}/probe?target=demo&debug=true'   # why each check passed or failed
 
+The status page is http://localhost:${exporter_port}/ (it shows the probes
+that ran: press "Probe now" on a card, or curl one of the lines above).
+
 Break something in the simulator, then probe again:
 
   curl -X POST localhost:${sim_port}/__sim/scenario/chap-core-down
