@@ -38,6 +38,12 @@ type Auth struct {
 // Mode returns the authentication mode chosen by the config.
 func (a *Auth) Mode() AuthMode { return a.mode }
 
+// given reports whether any credential key is set, before resolving.
+func (a *Auth) given() bool {
+	return a.Username != "" || a.Password != "" || a.PasswordEnv != "" || a.PasswordFile != "" ||
+		a.Token != "" || a.TokenEnv != "" || a.TokenFile != ""
+}
+
 // Credential returns the resolved password or token.
 func (a *Auth) Credential() commoncfg.Secret { return a.credential }
 

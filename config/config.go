@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strings"
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
@@ -29,30 +28,8 @@ const (
 	DefaultRouteCode        = "chap"
 	DefaultModelingAppHubID = "a29851f9-82a7-4ecd-8b2c-58e0f220bc75"
 	DefaultClimateAppHubID  = "effb986c-a3c7-485e-a2f6-5e54ff9df7c3"
+	DefaultHealthPath       = "/health" // chapkit
 )
-
-// Kind says what sort of service a target is; it decides which checks apply.
-type Kind string
-
-// The target kinds. A target without a kind is a DHIS2 server.
-const (
-	KindDHIS2   Kind = "dhis2"
-	KindOCS     Kind = "ocs"     // Open Climate Service (openEO), public endpoints
-	KindChapkit Kind = "chapkit" // a chapkit service (chap model service) with /health
-)
-
-// Kinds lists every target kind in a stable order.
-var Kinds = []Kind{KindDHIS2, KindOCS, KindChapkit}
-
-// Valid reports whether k is a known kind.
-func (k Kind) Valid() bool {
-	for _, known := range Kinds {
-		if k == known {
-			return true
-		}
-	}
-	return false
-}
 
 var (
 	targetNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
@@ -79,17 +56,19 @@ type Target struct {
 	// Kind is dhis2 (the default), ocs or chapkit.
 	Kind Kind `yaml:"kind,omitempty"`
 	// DisplayName is a human label for pages and tables (the old tool's name).
-	DisplayName      string                `yaml:"display_name,omitempty"`
-	URL              string                `yaml:"url"`
-	Auth             Auth                  `yaml:"auth,omitempty"`
-	Timeout          Duration              `yaml:"timeout,omitempty"`
-	MinInterval      Duration              `yaml:"min_interval,omitempty"` // 0: every probe asks DHIS2
-	Checks           []string              `yaml:"checks,omitempty,flow"`
-	RouteCode        string                `yaml:"route_code,omitempty"`
-	ModelingAppHubID string                `yaml:"modeling_app_hub_id,omitempty"`
-	ClimateAppHubID  string                `yaml:"climate_app_hub_id,omitempty"`
-	TLSConfig        commoncfg.TLSConfig   `yaml:"tls_config,omitempty"`
-	ProxyConfig      commoncfg.ProxyConfig `yaml:",inline"`
+	DisplayName      string   `yaml:"display_name,omitempty"`
+	URL              string   `yaml:"url"`
+	Auth             Auth     `yaml:"auth,omitempty"`
+	Timeout          Duration `yaml:"timeout,omitempty"`
+	MinInterval      Duration `yaml:"min_interval,omitempty"` // 0: every probe asks DHIS2
+	Checks           []string `yaml:"checks,omitempty,flow"`
+	RouteCode        string   `yaml:"route_code,omitempty"`
+	ModelingAppHubID string   `yaml:"modeling_app_hub_id,omitempty"`
+	ClimateAppHubID  string   `yaml:"climate_app_hub_id,omitempty"`
+	// HealthPath is where a chapkit service serves its health document.
+	HealthPath  string                `yaml:"health_path,omitempty"`
+	TLSConfig   commoncfg.TLSConfig   `yaml:"tls_config,omitempty"`
+	ProxyConfig commoncfg.ProxyConfig `yaml:",inline"`
 	// Labels are attached to the target in service discovery (/sd).
 	Labels       map[string]string `yaml:"labels,omitempty"`
 	CustomChecks []CustomCheck     `yaml:"custom_checks,omitempty"`
@@ -155,19 +134,22 @@ func (d Duration) MarshalYAML() (any, error) {
 	return model.Duration(d).String(), nil
 }
 
-// Load reads, validates and resolves the configuration file. isCheck reports
-// whether a check name is known; config does not own the list of checks.
-func Load(filename string, isCheck func(string) bool) (*Config, error) {
+// CheckKinds returns the target kinds a check applies to, nil when no check
+// has that name; config does not own the list of checks (prober.KindsOf does).
+type CheckKinds func(name string) []Kind
+
+// Load reads, validates and resolves the configuration file.
+func Load(filename string, checks CheckKinds) (*Config, error) {
 	content, err := os.ReadFile(filename)
 	if err != nil {
 		return nil, &Error{File: filename, Msg: "cannot read config file", Err: err}
 	}
-	return Parse(content, filename, isCheck)
+	return Parse(content, filename, checks)
 }
 
 // Parse validates and resolves configuration content; filename locates
 // errors and relative secret and CA files.
-func Parse(content []byte, filename string, isCheck func(string) bool) (*Config, error) {
+func Parse(content []byte, filename string, checks CheckKinds) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(content, &root); err != nil {
 		return nil, yamlError(filename, nil, err)
@@ -194,7 +176,7 @@ func Parse(content []byte, filename string, isCheck func(string) bool) (*Config,
 			return nil, loc.errorf(name, "", "target has no settings; it needs at least url")
 		}
 		t.Name = name
-		warnings, err := t.validate(dir, isCheck)
+		warnings, err := t.validate(dir, checks)
 		if err != nil {
 			return nil, loc.wrap(name, err)
 		}
@@ -225,7 +207,7 @@ func keyErrorf(key, format string, args ...any) error {
 	return &keyError{key: key, msg: fmt.Sprintf(format, args...)}
 }
 
-func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []string, err error) {
+func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err error) {
 	if !targetNameRE.MatchString(t.Name) {
 		return nil, keyErrorf("", "target name must match %s", targetNameRE)
 	}
@@ -248,28 +230,20 @@ func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []str
 	if t.MinInterval < 0 {
 		return nil, keyErrorf("min_interval", "must not be negative")
 	}
-	if t.RouteCode == "" {
-		t.RouteCode = DefaultRouteCode
-	} else if !routeCodeRE.MatchString(t.RouteCode) {
-		return nil, keyErrorf("route_code", "%q must match %s", t.RouteCode, routeCodeRE)
-	}
-	if t.ModelingAppHubID == "" {
-		t.ModelingAppHubID = DefaultModelingAppHubID
-	}
-	if t.ClimateAppHubID == "" {
-		t.ClimateAppHubID = DefaultClimateAppHubID
+	if err := t.validateKindKeys(); err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for _, c := range t.Checks {
-		if !isCheck(c) {
-			return nil, keyErrorf("checks", "unknown check %q", c)
+		if err := checkApplies(checks, c, t.Kind); err != nil {
+			return nil, keyErrorf("checks", "%s", err)
 		}
 		if seen[c] {
 			return nil, keyErrorf("checks", "check %q listed twice", c)
 		}
 		seen[c] = true
 	}
-	if err := t.validateExtras(isCheck); err != nil {
+	if err := t.validateExtras(checks); err != nil {
 		return nil, err
 	}
 	t.TLSConfig.SetDirectory(dir)
@@ -287,14 +261,6 @@ func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []str
 
 // maxDisplayName bounds a display name, which every page and table shows.
 const maxDisplayName = 120
-
-func kindList() string {
-	names := make([]string, len(Kinds))
-	for i, k := range Kinds {
-		names[i] = string(k)
-	}
-	return strings.Join(names, ", ")
-}
 
 // Label is the name people see: the display name, else the target name.
 func (t *Target) Label() string {

@@ -13,12 +13,18 @@ import (
 )
 
 // knownChecks stands in for the prober's registry, which config must not import.
-func knownChecks(name string) bool {
+func knownChecks(name string) []config.Kind {
 	switch name {
-	case "http_2xx", "dhis2_ping", "dhis2_system_info", "dhis2_chap_system_info":
-		return true
+	case "http_2xx":
+		return config.Kinds
+	case "dhis2_ping", "dhis2_system_info", "dhis2_chap_system_info":
+		return []config.Kind{config.KindDHIS2}
+	case "ocs_health", "ocs_info":
+		return []config.Kind{config.KindOCS}
+	case "chapkit_health":
+		return []config.Kind{config.KindChapkit}
 	}
-	return false
+	return nil
 }
 
 func setEnv(t *testing.T) {
@@ -67,6 +73,17 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 		{"ui-refresh-too-fast", `testdata/invalid/ui-refresh-too-fast.yml:5: ui.refresh_interval: must be 0 (off) or at least 5s`},
 		{"ui-unknown-key", `testdata/invalid/ui-unknown-key.yml:5: unknown key "titel"`},
 		{"ui-title-not-printable", `testdata/invalid/ui-title-not-printable.yml:5: ui.title: must be printable text on one line`},
+		{"ocs-credentials", `testdata/invalid/ocs-credentials.yml:5: target "climate": auth: an ocs target takes no credentials: Open Climate Service endpoints are public`},
+		{"chapkit-credentials", `testdata/invalid/chapkit-credentials.yml:5: target "ewars": auth: a chapkit target takes no credentials: chapkit health endpoints are unauthenticated by convention, and a DHIS2 token means nothing to a chapkit service`},
+		{"check-of-another-kind", `testdata/invalid/check-of-another-kind.yml:5: target "climate": checks: check dhis2_ping does not apply to kind ocs`},
+		{"ocs-check-on-dhis2", `testdata/invalid/ocs-check-on-dhis2.yml:4: target "prod": checks: check ocs_health does not apply to kind dhis2`},
+		{"route-code-on-ocs", `testdata/invalid/route-code-on-ocs.yml:5: target "climate": route_code: applies only to kind dhis2, not ocs`},
+		{"app-hub-id-on-chapkit", `testdata/invalid/app-hub-id-on-chapkit.yml:5: target "ewars": modeling_app_hub_id: applies only to kind dhis2, not chapkit`},
+		{"climate-app-on-ocs", `testdata/invalid/climate-app-on-ocs.yml:5: target "climate": climate_app_hub_id: applies only to kind dhis2, not ocs`},
+		{"custom-route-on-ocs", `testdata/invalid/custom-route-on-ocs.yml:8: target "climate": custom_checks[0].route: route: true runs through DHIS2's chap route and needs kind dhis2, not ocs`},
+		{"custom-requires-other-kind", `testdata/invalid/custom-requires-other-kind.yml:8: target "ewars": custom_checks[0].requires: check "models" requires dhis2_ping, which does not apply to kind chapkit`},
+		{"health-path-on-dhis2", `testdata/invalid/health-path-on-dhis2.yml:4: target "prod": health_path: applies only to kind chapkit, not dhis2`},
+		{"bad-health-path", `testdata/invalid/bad-health-path.yml:5: target "ewars": health_path: "health?x=1" must be a path like /health: start with / and have no query or fragment`},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {

@@ -15,6 +15,9 @@ var checkLabels = map[string]string{
 	"dhis2_chap_ready":        "chap-core ready",
 	"dhis2_chap_modeling_app": "Modeling app",
 	"dhis2_chap_climate_app":  "Climate app",
+	"ocs_health":              "OCS health",
+	"ocs_info":                "OCS version",
+	"chapkit_health":          "chapkit health",
 }
 
 // CheckLabel is the readable name of a check.

@@ -65,7 +65,7 @@ type Prober struct {
 func New(t *config.Target, opts Options) (*Prober, error) {
 	selected := t.Checks
 	if len(selected) == 0 {
-		selected = Names()
+		selected = Names(t.Kind)
 	}
 	checks, err := planTarget(t, selected)
 	if err != nil {
@@ -195,6 +195,8 @@ func (p *Prober) Probe(ctx context.Context, timeout time.Duration) *Report {
 
 	report := &Report{
 		Target:   p.target.Name,
+		Label:    p.target.Label(),
+		Kind:     p.target.Kind,
 		Start:    start,
 		Duration: time.Since(start),
 		Timeout:  timeout,

@@ -5,6 +5,7 @@
 #   - amtool template render                  Slack title/text for a firing and a resolved alert
 #   - amtool config routes test               the notify opt-in routing, exact receivers
 #   - promtool check config                   examples/prometheus/prometheus.yml
+#   - every runbook_url anchor of the rules has its README section
 # Run from anywhere; exits non-zero on the first failure.
 set -euo pipefail
 
@@ -84,6 +85,12 @@ route - null
 route "" null
 route slackbot null
 route "slack-webhook" null
+
+step "every runbook_url of rules.yml has its README section"
+for anchor in $(grep -o 'README.md#runbook-[a-z0-9]*' alerting/rules.yml | sort -u | sed 's/.*#//'); do
+	grep -qi "^### Runbook: ${anchor#runbook-}\$" README.md || fail "README has no '### Runbook:' section for #$anchor"
+	printf '  %s\n' "$anchor"
+done
 
 step "promtool check config examples/prometheus/prometheus.yml"
 promtool check config examples/prometheus/prometheus.yml

@@ -111,7 +111,7 @@ func (s *Server) Reload() (*config.Config, error) {
 }
 
 func (s *Server) load() (*state, error) {
-	cfg, err := config.Load(s.opts.ConfigFile, prober.Known)
+	cfg, err := config.Load(s.opts.ConfigFile, prober.KindsOf)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,8 @@ func run() int {
 	checkCmd := kingpin.Command("check", "Probe targets once, print the results and exit. "+report.ExitCodesHelp)
 	checkOpts := report.CheckOptions{UserAgent: name + "/" + version.Version, Stdout: os.Stdout, Stderr: os.Stderr}
 	checkCmd.Arg("target", "Targets from the configuration file (default: all).").StringsVar(&checkOpts.Targets)
-	checkCmd.Flag("url", "Check this DHIS2 URL instead of targets from the configuration file.").StringVar(&checkOpts.URL)
+	checkCmd.Flag("url", "Check this URL instead of targets from the configuration file.").StringVar(&checkOpts.URL)
+	checkCmd.Flag("kind", "With --url: what the URL serves: dhis2 (default), ocs or chapkit.").StringVar(&checkOpts.Kind)
 	checkCmd.Flag("token-env", "With --url: environment variable holding a personal access token.").StringVar(&checkOpts.TokenEnv)
 	checkCmd.Flag("username", "With --url: user for Basic authentication.").StringVar(&checkOpts.Username)
 	checkCmd.Flag("password-env", "With --url: environment variable holding the password.").StringVar(&checkOpts.PasswordEnv)
@@ -76,7 +77,7 @@ func run() int {
 	}
 
 	if *configCheck {
-		cfg, err := config.Load(*configFile, prober.Known)
+		cfg, err := config.Load(*configFile, prober.KindsOf)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
