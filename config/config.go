@@ -214,7 +214,7 @@ func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err
 	if t.Kind == "" {
 		t.Kind = KindDHIS2
 	} else if !t.Kind.Valid() {
-		return nil, keyErrorf("kind", "unknown kind %q (want one of %s)", t.Kind, kindList())
+		return nil, keyErrorf("kind", "unknown kind %q (want one of %s)", t.Kind, nameList(Kinds))
 	}
 	if len(t.DisplayName) > maxDisplayName {
 		return nil, keyErrorf("display_name", "is longer than %d bytes", maxDisplayName)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -31,14 +32,7 @@ const (
 var Themes = []Theme{ThemeAuto, ThemeLight, ThemeDark, ThemeDHIS2}
 
 // Valid reports whether t is a known theme.
-func (t Theme) Valid() bool {
-	for _, known := range Themes {
-		if t == known {
-			return true
-		}
-	}
-	return false
-}
+func (t Theme) Valid() bool { return slices.Contains(Themes, t) }
 
 // UI configures the status page (the board at /, the target pages and the badges).
 type UI struct {
@@ -76,18 +70,10 @@ func (u *UI) validate() error {
 	if u.Theme == "" {
 		u.Theme = DefaultUITheme
 	} else if !u.Theme.Valid() {
-		return keyErrorf("theme", "unknown theme %q (want one of %s)", u.Theme, themeList())
+		return keyErrorf("theme", "unknown theme %q (want one of %s)", u.Theme, nameList(Themes))
 	}
 	if r := u.Refresh(); r != 0 && r < MinUIRefreshInterval {
 		return keyErrorf("refresh_interval", "must be 0 (off) or at least %s", MinUIRefreshInterval)
 	}
 	return nil
-}
-
-func themeList() string {
-	names := make([]string, len(Themes))
-	for i, t := range Themes {
-		names[i] = string(t)
-	}
-	return strings.Join(names, ", ")
 }
