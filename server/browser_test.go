@@ -70,10 +70,18 @@ func TestConsoleDetectorWorks(t *testing.T) {
 
 // boardFixture is the fixture with display names, kinds and groups, and a
 // history: demo was up, broke (chap-core down), recovered and broke again;
-// basic is up; inline was never probed.
+// basic and an Open Climate Service are up; a chapkit service is degraded;
+// inline was never probed.
 func boardFixture(t *testing.T, refresh string) *fixture {
 	t.Helper()
 	f := newFixture(t)
+	service := func(kind dhis2sim.Service, scenario string) string {
+		sim := dhis2sim.New(dhis2sim.Options{Service: kind})
+		sim.Update(func(st *dhis2sim.State) { _ = dhis2sim.ApplyScenario(st, scenario) })
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
 	f.writeConfig(t, fmt.Sprintf(`ui:
   title: Ministry of Health · CHAP
   group_by: env
@@ -95,8 +103,20 @@ targets:
     auth: {username: admin, password: %[2]s}
     checks: [dhis2_ping]
     labels: {env: production}
-`, f.simURL, canaryPassword, refresh))
+  nepal-ocs:
+    kind: ocs
+    display_name: Nepal climate service
+    url: %[4]s
+    labels: {env: production}
+  ewars-model:
+    kind: chapkit
+    display_name: EWARS model
+    url: %[5]s
+    labels: {env: training}
+`, f.simURL, canaryPassword, refresh, service(dhis2sim.ServiceOCS, "healthy"), service(dhis2sim.ServiceChapkit, "degraded")))
 	f.reload(t)
+	f.get(t, "/probe?target=nepal-ocs")
+	f.get(t, "/probe?target=ewars-model")
 	f.get(t, "/probe?target=basic")
 	f.get(t, "/probe?target=demo")
 	f.sim.Update(func(st *dhis2sim.State) { st.ChapCoreDown = true })
@@ -112,7 +132,7 @@ func TestStatusPagesInChromium(t *testing.T) {
 	f := boardFixture(t, "30s")
 	requestsBefore := len(f.sim.Requests())
 
-	pages := []string{"/", "/targets/demo", "/targets/basic", "/targets/inline", "/badge/demo.svg"}
+	pages := []string{"/", "/targets/demo", "/targets/basic", "/targets/inline", "/targets/nepal-ocs", "/targets/ewars-model", "/badge/demo.svg"}
 	for _, page := range pages {
 		_, source := f.get(t, page)
 		for _, external := range []string{"<link", "src=\"http", "src=\"//", "url(http", "url(//", "@import"} {
@@ -155,6 +175,8 @@ func TestStatusPagesInChromium(t *testing.T) {
 		// The failing check, its reason and message as visible text, not a tooltip.
 		`<span class="fail"><span aria-hidden="true">✗</span> <b>chap-core</b> failed</span> <span class="reason">(upstream_down)</span>: DHIS2 route returned 502: chap-core did not respond`,
 		`<span class="kind">DHIS2</span>`,
+		`<span class="kind">Open Climate Service</span>`,
+		`<b>chapkit health</b> warning</span> <span class="reason">(not_ready)</span>: service reports status degraded`,
 		`<title>1 down · Ministry of Health · CHAP</title>`,
 		`No probe has run since the exporter started.`,
 		`Grafana has the long history`,
@@ -166,7 +188,8 @@ func TestStatusPagesInChromium(t *testing.T) {
 	// Failures first, then targets nobody probed, then healthy ones; the
 	// chain in the prober's order (each check after what it requires), with
 	// readable labels.
-	assertOrder(t, "board", board, `<h2>env: production`, `Sierra Leone HMIS`, `>inline<`, `<h2>env: training`, `Training server`)
+	assertOrder(t, "board", board, `<h2>env: production`, `Sierra Leone HMIS`, `>inline<`, `Nepal climate service`,
+		`<h2>env: training`, `EWARS model`, `Training server`)
 	assertOrder(t, "chain on the board", board, `Sierra Leone HMIS`, `DHIS2 login<span class="sr"> ok`, `chap route<span class="sr"> ok`,
 		`chap-core<span class="sr"> failed`, `chap-core version<span class="sr"> skipped`, `>inline<`)
 
