@@ -75,13 +75,6 @@ func TestConsoleDetectorWorks(t *testing.T) {
 func boardFixture(t *testing.T, refresh string) *fixture {
 	t.Helper()
 	f := newFixture(t)
-	service := func(kind dhis2sim.Service, scenario string) string {
-		sim := dhis2sim.New(dhis2sim.Options{Service: kind})
-		sim.Update(func(st *dhis2sim.State) { _ = dhis2sim.ApplyScenario(st, scenario) })
-		srv := httptest.NewServer(sim)
-		t.Cleanup(srv.Close)
-		return srv.URL
-	}
 	f.writeConfig(t, fmt.Sprintf(`ui:
   title: Ministry of Health · CHAP
   group_by: env
@@ -113,7 +106,7 @@ targets:
     display_name: EWARS model
     url: %[5]s
     labels: {env: training}
-`, f.simURL, canaryPassword, refresh, service(dhis2sim.ServiceOCS, "healthy"), service(dhis2sim.ServiceChapkit, "degraded")))
+`, f.simURL, canaryPassword, refresh, serveService(t, dhis2sim.ServiceOCS, "healthy"), serveService(t, dhis2sim.ServiceChapkit, "degraded")))
 	f.reload(t)
 	f.get(t, "/probe?target=nepal-ocs")
 	f.get(t, "/probe?target=ewars-model")

@@ -92,6 +92,16 @@ func newFixture(t *testing.T, options ...func(*server.Options)) *fixture {
 	return f
 }
 
+// serveService starts a simulated service of kind in scenario and returns its URL.
+func serveService(t *testing.T, kind dhis2sim.Service, scenario string) string {
+	t.Helper()
+	sim := dhis2sim.New(dhis2sim.Options{Service: kind})
+	sim.Update(func(st *dhis2sim.State) { _ = dhis2sim.ApplyScenario(st, scenario) })
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 func (f *fixture) writeConfig(t *testing.T, content string) {
 	t.Helper()
 	if err := os.WriteFile(f.configFile, []byte(content), 0o600); err != nil {

@@ -3,7 +3,6 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -120,16 +119,9 @@ func (f *fixture) reload(t *testing.T) {
 // display names, on /probe, the debug view, /status and the status page.
 func TestEveryKindOnEveryPage(t *testing.T) {
 	f := newFixture(t)
-	serve := func(service dhis2sim.Service, scenario string) string {
-		sim := dhis2sim.New(dhis2sim.Options{Service: service})
-		sim.Update(func(st *dhis2sim.State) { _ = dhis2sim.ApplyScenario(st, scenario) })
-		srv := httptest.NewServer(sim)
-		t.Cleanup(srv.Close)
-		return srv.URL
-	}
 	f.writeConfig(t, strings.Replace(f.readConfig(t), "  demo:\n", "  demo:\n    display_name: Sierra Leone HMIS\n", 1)+
-		"  nepal-ocs:\n    kind: ocs\n    display_name: Nepal climate service\n    url: "+serve(dhis2sim.ServiceOCS, "healthy")+"\n"+
-		"  ewars-model:\n    kind: chapkit\n    url: "+serve(dhis2sim.ServiceChapkit, "degraded")+"\n")
+		"  nepal-ocs:\n    kind: ocs\n    display_name: Nepal climate service\n    url: "+serveService(t, dhis2sim.ServiceOCS, "healthy")+"\n"+
+		"  ewars-model:\n    kind: chapkit\n    url: "+serveService(t, dhis2sim.ServiceChapkit, "degraded")+"\n")
 	f.reload(t)
 
 	_, metrics := f.get(t, "/probe?target=nepal-ocs")
