@@ -47,7 +47,7 @@ var targetStates = map[history.State]state{
 
 // boardRank puts failures first, then warnings, then targets nobody probed, then healthy ones.
 func boardRank(s history.State) int {
-	return map[history.State]int{history.Down: 0, history.Degraded: 1, history.Unknown: 2, history.Up: 3}[s]
+	return [...]int{history.Down: 0, history.Degraded: 1, history.Unknown: 2, history.Up: 3}[s]
 }
 
 var checkStates = map[prober.Status]state{
@@ -69,8 +69,6 @@ func checkState(r prober.Result) state {
 	}
 	return state{"error", "⚠", printable(string(r.Status), 20, false)}
 }
-
-var severityClass = [...]string{"none", "ok", "warn", "skipped", "fail", "error"}
 
 // chip is one check of the chain on a card.
 type chip struct {
@@ -189,7 +187,7 @@ func newStrip(bars []history.Bar, what string) strip {
 		if b.Severity != history.SevOK {
 			title += ", worst " + b.Severity.String()
 		}
-		s.Bars = append(s.Bars, bar{X: first * barWidth, W: (i - first + 1) * barWidth, Class: severityClass[b.Severity], Title: title})
+		s.Bars = append(s.Bars, bar{X: first * barWidth, W: (i - first + 1) * barWidth, Class: b.Severity.String(), Title: title})
 	}
 	return s
 }

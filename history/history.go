@@ -6,6 +6,7 @@
 package history
 
 import (
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -209,36 +210,30 @@ func (s *Store) Record(r *prober.Report) {
 		t.state, t.since = state, r.Start
 	}
 	t.last = r
+	old := t.checks
+	t.checks = make([]*checkHistory, len(r.Checks))
+	for i, c := range r.Checks {
+		t.checks[i] = findCheck(old, c.Check)
+	}
+	for _, ch := range old { // a check no longer run ends its incident
+		if ch.open > 0 && !slices.Contains(t.checks, ch) {
+			t.incidents[ch.open-1].End = r.Start
+		}
+	}
 	overall := SevOK
-	checks := make([]*checkHistory, 0, len(r.Checks))
-	for _, c := range r.Checks {
-		ch := t.check(c.Check)
+	for i, c := range r.Checks {
+		ch := t.checks[i]
 		sev := severityOf(c)
 		overall = max(overall, sev)
 		ch.series.add(slot, sev <= SevWarn, sev, 0)
 		t.trackIncident(ch, c, r.Start)
-		checks = append(checks, ch)
 	}
-	for _, old := range t.checks { // a check no longer run ends its incident
-		if !containsCheck(checks, old) && old.open > 0 {
-			t.incidents[old.open-1].End = r.Start
-		}
-	}
-	t.checks = checks
 	t.overall.add(slot, state != Down, overall, r.Duration.Seconds())
 }
 
-func containsCheck(checks []*checkHistory, c *checkHistory) bool {
-	for _, x := range checks {
-		if x == c {
-			return true
-		}
-	}
-	return false
-}
-
-func (t *target) check(name string) *checkHistory {
-	for _, c := range t.checks {
+// findCheck returns the history of the named check, or a new one.
+func findCheck(checks []*checkHistory, name string) *checkHistory {
+	for _, c := range checks {
 		if c.name == name {
 			return c
 		}

@@ -196,3 +196,28 @@ func BenchmarkHistoryMemory(b *testing.B) {
 		b.ReportMetric(float64(grown)/(1<<20), "MiB/1000targets")
 	}
 }
+
+// TestIncidentsOfNewChecksWhenFull: with the incident list full, two checks
+// failing for the first time in one run each get their own incident, and
+// their recovery closes those, not others.
+func TestIncidentsOfNewChecksWhenFull(t *testing.T) {
+	var s history.Store
+	for i := range history.MaxIncidents {
+		s.Record(run("a", time.Duration(2*i)*time.Minute, "fail:timeout"))
+		s.Record(run("a", time.Duration(2*i+1)*time.Minute, "ok"))
+	}
+	s.Record(run("a", 100*time.Minute, "ok", "fail:auth", "fail:tls")) // check1 and check2 are new
+	s.Record(run("a", 101*time.Minute, "ok", "ok", "fail:tls"))
+	s.Record(run("a", 102*time.Minute, "ok", "ok", "ok"))
+	d, _ := s.Detail("a", t0.Add(102*time.Minute))
+	got := map[string]history.Incident{}
+	for _, inc := range d.Incidents[:2] {
+		got[inc.Check] = inc
+	}
+	if inc := got["check1"]; inc.Reason != prober.ReasonAuth || !inc.End.Equal(t0.Add(101*time.Minute)) {
+		t.Errorf("check1's incident = %+v, want auth, recovered at 13:41", inc)
+	}
+	if inc := got["check2"]; inc.Reason != prober.ReasonTLS || !inc.End.Equal(t0.Add(102*time.Minute)) {
+		t.Errorf("check2's incident = %+v, want tls, recovered at 13:42", inc)
+	}
+}
