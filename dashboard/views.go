@@ -130,6 +130,9 @@ func newCard(t Target, sum history.Summary, probed bool, now time.Time) card {
 	if probed {
 		c.State = targetStates[sum.State]
 		c.Since = fmt.Sprintf("%s (%s)", clock(sum.Since, now), ago(now.Sub(sum.Since)))
+		if sum.SinceFirst {
+			c.Since += ", the first probe since the exporter started"
+		}
 		c.Age = ago(now.Sub(sum.Last.End()))
 		c.Duration = seconds(sum.Last.Duration.Seconds())
 		for _, r := range sum.Last.Checks {

@@ -183,6 +183,7 @@ type target struct {
 	incidents []Incident      // newest last, at most MaxIncidents
 	state     State
 	since     time.Time // when state began (or the first record, if it never changed)
+	first     time.Time // the first record since the exporter started
 	last      *prober.Report
 }
 
@@ -201,7 +202,7 @@ func (s *Store) Record(r *prober.Report) {
 	}
 	t := s.targets[r.Target]
 	if t == nil {
-		t = &target{}
+		t = &target{first: r.Start}
 		s.targets[r.Target] = t
 	}
 	slot := slotOf(r.Start)
@@ -287,8 +288,11 @@ func (s *Store) Retain(keep func(target string) bool) {
 type Summary struct {
 	State State
 	Since time.Time // when State began, or the first record since start
-	Last  *prober.Report
-	Bars  []Bar // the target's last 24 hours, oldest first
+	// SinceFirst is true when State has held since the first record: it
+	// may have begun before the exporter started.
+	SinceFirst bool
+	Last       *prober.Report
+	Bars       []Bar // the target's last 24 hours, oldest first
 	// Uptime is the share of runs in Bars in which the target was not down;
 	// -1 when nothing ran in the window.
 	Uptime float64
@@ -322,7 +326,7 @@ func (s *Store) Summary(name string, now time.Time) (sum Summary, ok bool) {
 
 func (t *target) summary(now time.Time) Summary {
 	bars := t.overall.bars(now)
-	return Summary{State: t.state, Since: t.since, Last: t.last, Bars: bars, Uptime: Uptime(bars)}
+	return Summary{State: t.state, Since: t.since, SinceFirst: t.since.Equal(t.first), Last: t.last, Bars: bars, Uptime: Uptime(bars)}
 }
 
 // Detail returns the target page's view of target at now.

@@ -42,8 +42,8 @@ func TestStateSinceAndIncidents(t *testing.T) {
 	if !ok {
 		t.Fatal("no history for a")
 	}
-	if d.State != history.Degraded || !d.Since.Equal(t0.Add(42*time.Minute)) {
-		t.Errorf("state %s since %s, want degraded since 12:42", d.State, d.Since)
+	if d.State != history.Degraded || !d.Since.Equal(t0.Add(42*time.Minute)) || d.SinceFirst {
+		t.Errorf("state %s since %s (first record: %t), want degraded since 12:42, not the first record", d.State, d.Since, d.SinceFirst)
 	}
 	want := []history.Incident{
 		{Check: "check0", Status: prober.StatusFail, Reason: prober.ReasonConnection, Start: t0.Add(41 * time.Minute), End: t0.Add(42 * time.Minute)},
@@ -96,8 +96,8 @@ func TestOngoingIncidentAndWindow(t *testing.T) {
 	if runs != 1 {
 		t.Errorf("the window holds %d runs, want only the one of the last 24h", runs)
 	}
-	if d.State != history.Down || !d.Since.Equal(t0) {
-		t.Errorf("state %s since %s, want down since the first run", d.State, d.Since)
+	if d.State != history.Down || !d.Since.Equal(t0) || !d.SinceFirst {
+		t.Errorf("state %s since %s (first record: %t), want down since the first run", d.State, d.Since, d.SinceFirst)
 	}
 }
 
