@@ -522,8 +522,8 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 	// shortened timings.
 	rules := readFile(t, "rules.yml")
 	// indented as rule fields, so the header comment's mentions do not count
-	rules = replaceAll(t, "rules.yml", rules, "\n        for: 2m\n", "\n        for: "+ruleFor+"\n", 14)
-	rules = replaceAll(t, "rules.yml", rules, "\n        keep_firing_for: 5m\n", "\n        keep_firing_for: "+ruleKeepFiringFor+"\n", 14)
+	rules = replaceAll(t, "rules.yml", rules, "\n        for: 2m\n", "\n        for: "+ruleFor+"\n", 15)
+	rules = replaceAll(t, "rules.yml", rules, "\n        keep_firing_for: 5m\n", "\n        keep_firing_for: "+ruleKeepFiringFor+"\n", 15)
 	rulesPath := filepath.Join(s.dir, "rules.yml")
 	writeFile(t, rulesPath, rules)
 	promConfig := filepath.Join(s.dir, "prometheus.yml")

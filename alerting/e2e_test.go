@@ -454,8 +454,8 @@ func checkQueries(t *testing.T, s *stack) {
 			}
 		}
 	}
-	if n != 17 {
-		t.Errorf("Prometheus loaded %d rules, want 17", n)
+	if n != 18 {
+		t.Errorf("Prometheus loaded %d rules, want 18", n)
 	}
 	t.Logf("ran %d rule queries", n)
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -24,7 +23,9 @@ import (
 
 // Defaults applied to targets that leave a key out.
 const (
-	DefaultTimeout          = 10 * time.Second
+	DefaultTimeout = 10 * time.Second
+	// MaxTimeout bounds a target's timeout, and so how long shutdown waits.
+	MaxTimeout              = 5 * time.Minute
 	DefaultRouteCode        = "chap"
 	DefaultModelingAppHubID = "a29851f9-82a7-4ecd-8b2c-58e0f220bc75"
 	DefaultClimateAppHubID  = "effb986c-a3c7-485e-a2f6-5e54ff9df7c3"
@@ -72,6 +73,42 @@ type Target struct {
 	// Labels are attached to the target in service discovery (/sd).
 	Labels       map[string]string `yaml:"labels,omitempty"`
 	CustomChecks []CustomCheck     `yaml:"custom_checks,omitempty"`
+
+	tls *commoncfg.TLSConfig // TLSConfig with its files read at load, see TLS
+}
+
+// TLS is the target's TLS settings with the CA, certificate and key files
+// already read (size-capped, regular files only) at load, so nothing reads
+// them later; TLSConfig itself keeps the paths for display.
+func (t *Target) TLS() *commoncfg.TLSConfig {
+	if t.tls == nil {
+		return &t.TLSConfig
+	}
+	return t.tls
+}
+
+// resolveTLS reads the TLS files into an inline copy of TLSConfig.
+func (t *Target) resolveTLS() error {
+	resolved := t.TLSConfig
+	for _, f := range []struct {
+		key, path string
+		set       func(string)
+	}{
+		{"ca_file", t.TLSConfig.CAFile, func(v string) { resolved.CA, resolved.CAFile = v, "" }},
+		{"cert_file", t.TLSConfig.CertFile, func(v string) { resolved.Cert, resolved.CertFile = v, "" }},
+		{"key_file", t.TLSConfig.KeyFile, func(v string) { resolved.Key, resolved.KeyFile = commoncfg.Secret(v), "" }},
+	} {
+		if f.path == "" {
+			continue
+		}
+		b, err := readFile(f.path, MaxTLSFileBytes)
+		if err != nil {
+			return &keyError{key: "tls_config." + f.key, msg: fmt.Sprintf("cannot read %s: %s", f.path, cause(err)), err: err}
+		}
+		f.set(string(b))
+	}
+	t.tls = &resolved
+	return nil
 }
 
 // Names returns the target names in sorted order.
@@ -140,7 +177,7 @@ type CheckKinds func(name string) []Kind
 
 // Load reads, validates and resolves the configuration file.
 func Load(filename string, checks CheckKinds) (*Config, error) {
-	content, err := os.ReadFile(filename)
+	content, err := readSettled(filename)
 	if err != nil {
 		return nil, &Error{File: filename, Msg: "cannot read config file", Err: err}
 	}
@@ -182,6 +219,7 @@ func Parse(content []byte, filename string, checks CheckKinds) (*Config, error) 
 		}
 		cfg.Warnings = append(cfg.Warnings, warnings...)
 		sum.Write([]byte(t.Auth.credential))
+		sum.Write([]byte(t.tls.CA + t.tls.Cert + string(t.tls.Key))) // a rotated CA or certificate is a change
 	}
 	if err := cfg.UI.validate(); err != nil {
 		return nil, loc.wrapSection("ui", err)
@@ -226,6 +264,8 @@ func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err
 		t.Timeout = Duration(DefaultTimeout)
 	} else if t.Timeout < 0 {
 		return nil, keyErrorf("timeout", "must be positive")
+	} else if time.Duration(t.Timeout) > MaxTimeout {
+		return nil, keyErrorf("timeout", "must be at most %s", model.Duration(MaxTimeout))
 	}
 	if t.MinInterval < 0 {
 		return nil, keyErrorf("min_interval", "must not be negative")
@@ -250,7 +290,10 @@ func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err
 	if err := t.TLSConfig.Validate(); err != nil {
 		return nil, &keyError{key: "tls_config", msg: err.Error(), err: err}
 	}
-	if _, err := commoncfg.NewTLSConfig(&t.TLSConfig); err != nil {
+	if err := t.resolveTLS(); err != nil {
+		return nil, err
+	}
+	if _, err := commoncfg.NewTLSConfig(t.tls); err != nil {
 		return nil, &keyError{key: "tls_config", msg: err.Error(), err: err}
 	}
 	if err := t.ProxyConfig.Validate(); err != nil {

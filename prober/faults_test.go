@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dhis2-chap/chap_exporter/config"
 	"github.com/dhis2-chap/chap_exporter/dhis2sim"
 	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 	"github.com/dhis2-chap/chap_exporter/prober"
@@ -423,22 +424,11 @@ func TestFaultMatrix(t *testing.T) {
 	for _, tc := range faultMatrix() {
 		t.Run(tc.name, func(t *testing.T) {
 			target := loadTarget(t, tc.setup(t))
-			p, err := prober.New(target, prober.Options{UserAgent: "chap_exporter/test"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
 			timeout := budget
 			if tc.hangs {
 				timeout = hangBudget
 			}
-
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			start := time.Now()
-			report := p.Probe(context.Background(), timeout)
-			elapsed := time.Since(start)
-			runtime.ReadMemStats(&after)
+			report, elapsed, alloc := measuredProbe(t, target, timeout)
 
 			checks := tc.checks
 			if checks == nil {
@@ -453,11 +443,29 @@ func TestFaultMatrix(t *testing.T) {
 			if elapsed > timeout+margin {
 				t.Errorf("probe took %s, budget %s plus margin %s", elapsed, timeout, margin)
 			}
-			if alloc := after.TotalAlloc - before.TotalAlloc; tc.boundedAlloc && alloc > allocBound {
+			if tc.boundedAlloc && alloc > allocBound {
 				t.Errorf("probe allocated %d MiB, want under %d MiB", alloc>>20, allocBound>>20)
 			}
 		})
 	}
+}
+
+// measuredProbe probes target once and says how long that took and how
+// many bytes it allocated.
+func measuredProbe(t *testing.T, target *config.Target, timeout time.Duration) (*prober.Report, time.Duration, uint64) {
+	t.Helper()
+	p, err := prober.New(target, prober.Options{UserAgent: "chap_exporter/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	report := p.Probe(context.Background(), timeout)
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	return report, elapsed, after.TotalAlloc - before.TotalAlloc
 }
 
 // TestServerClosingKeepAliveConnectionsBetweenProbes: a server (or a proxy

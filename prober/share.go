@@ -154,18 +154,10 @@ func (p *Prober) startRun(ctx context.Context, budget time.Duration, deadline ti
 	return f, nil
 }
 
-// finish records the run's report, then publishes it to its waiters and
-// keeps it for min_interval when it is fit for other callers. Recording
-// comes first so that whoever saw a probe answer finds it on the status
-// page (a run stopped meanwhile still finished: its report is whole).
+// finish publishes the run's report to its waiters, keeps it for
+// min_interval when it is fit for other callers, and records it.
 func (f *run) finish(p *Prober, r *Report) {
 	s := &p.share
-	s.mu.Lock()
-	stopped := f.stopped
-	s.mu.Unlock()
-	if !stopped && p.opts.OnRun != nil {
-		p.opts.OnRun(r)
-	}
 	s.mu.Lock()
 	s.running--
 	if s.flight == f {
@@ -176,8 +168,14 @@ func (f *run) finish(p *Prober, r *Report) {
 		s.last, s.lastAt = r, r.End()
 	}
 	f.report = r
-	close(f.done)
+	stopped := f.stopped
 	s.mu.Unlock()
+	// Recorded before any waiter gets the report, so a page loaded after
+	// a scrape returned shows that scrape's run.
+	if !stopped && p.opts.OnRun != nil {
+		p.opts.OnRun(r)
+	}
+	close(f.done)
 }
 
 // cutShort reports whether a check ran out of time or was canceled: with a
