@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -224,5 +225,31 @@ func TestProbeNowNoticeExpires(t *testing.T) {
 				t.Errorf("notice shown = %t, want %t", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestChecksReadInChainOrder: whatever order the prober's plan has (it
+// breaks ties by name), a target page lists the checks the way an operator
+// walks the chain, with checks the table does not know (custom ones) last.
+func TestChecksReadInChainOrder(t *testing.T) {
+	store := &history.Store{}
+	store.Record(report("x", now, false))
+	plan := append(slices.Clone(chain), "chap_models")
+	var buf bytes.Buffer
+	if err := dashboard.RenderTarget(&buf, site(), dashboard.Target{Name: "x", Label: "X", Checks: plan}, store, "", false); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Web page", "DHIS2 login", "DHIS2 version", "chap route", "chap-core", "chap-core version",
+		"Modeling app", "Climate app", "chap_models"}
+	page, last := buf.String(), -1
+	for _, label := range want {
+		at := strings.Index(page, ">"+label+"<")
+		if at < 0 {
+			t.Fatalf("page lacks the check %q", label)
+		}
+		if at < last {
+			t.Errorf("check %q comes before the one listed before it; want order %v", label, want)
+		}
+		last = at
 	}
 }

@@ -157,8 +157,9 @@ func newCard(t Target, sum history.Summary, probed bool, now time.Time) card {
 	return c
 }
 
-// chainOrder is the plan's order, with any check the last report has and
-// the plan lacks (the plan changed on reload) at the end.
+// chainOrder is the plan's checks, with any check the last report has and
+// the plan lacks (the plan changed on reload), in the order of checkLabels;
+// checks it does not list (custom ones) keep their plan order after them.
 func chainOrder(plan []string, last *prober.Report) []string {
 	order := slices.Clone(plan)
 	if last != nil {
@@ -168,6 +169,7 @@ func chainOrder(plan []string, last *prober.Report) []string {
 			}
 		}
 	}
+	slices.SortStableFunc(order, func(a, b string) int { return checkRank(a) - checkRank(b) })
 	return order
 }
 
