@@ -13,7 +13,7 @@ LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) \
 DEMO_PORT ?= 9977
 SIM_PORT  ?= 8080
 
-.PHONY: all build test tools test-alerting test-go test-metrics lint bench scale fuzz demo clean
+.PHONY: all build test tools test-alerting test-go test-metrics lint bench scale fuzz demo screenshots clean
 
 all: lint test build
 
@@ -59,12 +59,13 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-## bench: benchmarks (chain latency, DHIS2 requests and connections, CPU and allocations per probe);
+## bench: benchmarks (chain latency, DHIS2 requests and connections, CPU and allocations per probe,
+## the status board of 1 000 targets, the history's memory);
 ## the output also goes to $(BIN_DIR)/bench-<revision>.txt for benchstat
 BENCH_COUNT ?= 6
 bench:
 	@mkdir -p $(BIN_DIR)
-	$(GO) test -run '^$$' -bench . -benchmem -count=$(BENCH_COUNT) ./prober/ ./internal/bench/ | tee $(BIN_DIR)/bench-$(REVISION).txt
+	$(GO) test -run '^$$' -bench . -benchmem -count=$(BENCH_COUNT) ./prober/ ./internal/bench/ ./dashboard/ ./history/ | tee $(BIN_DIR)/bench-$(REVISION).txt
 
 ## scale: 1000 targets scraped every 15s by two scrapers for two minutes (plus warm-up); not part of make test
 SCALE_FLAGS ?=
@@ -83,6 +84,10 @@ fuzz:
 		echo "go test -run '^$$' -fuzz '^$$fn\$$' -fuzztime $(FUZZTIME) ./$$pkg"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
 	done
+
+## screenshots: refresh the status page screenshots in docs/ (desktop, phone, dark, target page) with headless Chromium
+screenshots: tools
+	$(GO) test -count=1 -run '^TestStatusPagesInChromium$$' ./server -screenshot.docs
 
 ## demo: start the simulator and the exporter and print curl lines to try
 demo: build

@@ -111,3 +111,12 @@ func (e *Exporter) ConfigLoaded(ok bool, at time.Time, targets int) {
 	e.reloadOKTime.Set(float64(at.Unix()))
 	e.configuredTgts.Set(float64(targets))
 }
+
+// NewHistoryBytes reports the estimated memory of the status page's
+// in-memory history, which size returns.
+func NewHistoryBytes(size func() int) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "chap_exporter_status_history_bytes",
+		Help: "Estimated memory held by the status page's in-memory history (24 hours per target and check, incidents, latest reports).",
+	}, func() float64 { return float64(size()) })
+}

@@ -41,6 +41,8 @@ var (
 // Config is the whole configuration file.
 type Config struct {
 	Targets map[string]*Target `yaml:"targets"`
+	// UI configures the status page.
+	UI UI `yaml:"ui,omitempty"`
 
 	// Warnings are accepted but discouraged settings, for the caller to log.
 	Warnings []string `yaml:"-"`
@@ -118,6 +120,15 @@ func (c *Config) Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+func (c *Config) anyTargetHasLabel(name string) bool {
+	for _, t := range c.Targets {
+		if _, ok := t.Labels[name]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // String renders the configuration as YAML with every secret shown as <secret>.
@@ -213,6 +224,12 @@ func Parse(content []byte, filename string, checks CheckKinds) (*Config, error) 
 		sum.Write([]byte(t.Auth.credential))
 		sum.Write([]byte(t.tls.CA + t.tls.Cert + string(t.tls.Key))) // a rotated CA or certificate is a change
 	}
+	if err := cfg.UI.validate(); err != nil {
+		return nil, loc.wrapSection("ui", err)
+	}
+	if g := cfg.UI.GroupBy; g != "" && !cfg.anyTargetHasLabel(g) {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("ui.group_by: no target has the label %q, so the board shows one group", g))
+	}
 	copy(cfg.Checksum[:], sum.Sum(nil))
 	return cfg, nil
 }
@@ -238,7 +255,7 @@ func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err
 	if t.Kind == "" {
 		t.Kind = KindDHIS2
 	} else if !t.Kind.Valid() {
-		return nil, keyErrorf("kind", "unknown kind %q (want one of %s)", t.Kind, kindList())
+		return nil, keyErrorf("kind", "unknown kind %q (want one of %s)", t.Kind, nameList(Kinds))
 	}
 	if len(t.DisplayName) > maxDisplayName {
 		return nil, keyErrorf("display_name", "is longer than %d bytes", maxDisplayName)

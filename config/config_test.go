@@ -86,6 +86,11 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 		{"unknown-kind", `testdata/invalid/unknown-kind.yml:3: target "prod": kind: unknown kind "dhis3" (want one of dhis2, ocs, chapkit)`},
 		{"long-display-name", `testdata/invalid/long-display-name.yml:3: target "prod": display_name: is longer than 120 bytes`},
 		{"target-null", `testdata/invalid/target-null.yml:2: target "prod": target has no settings; it needs at least url`},
+		{"ui-unknown-theme", `testdata/invalid/ui-unknown-theme.yml:3: ui.theme: unknown theme "neon" (want one of auto, light, dark, dhis2)`},
+		{"ui-bad-group-by", `testdata/invalid/ui-bad-group-by.yml:5: ui.group_by: "country-code" is not a label name (want ^[a-zA-Z_][a-zA-Z0-9_]*$)`},
+		{"ui-refresh-too-fast", `testdata/invalid/ui-refresh-too-fast.yml:5: ui.refresh_interval: must be 0 (off) or at least 5s`},
+		{"ui-unknown-key", `testdata/invalid/ui-unknown-key.yml:5: unknown key "titel" under ui; did you mean "title"?`},
+		{"ui-title-not-printable", `testdata/invalid/ui-title-not-printable.yml:5: ui.title: must be printable text on one line`},
 		{"ocs-credentials", `testdata/invalid/ocs-credentials.yml:5: target "climate": auth: an ocs target takes no credentials: Open Climate Service endpoints are public`},
 		{"chapkit-credentials", `testdata/invalid/chapkit-credentials.yml:5: target "ewars": auth: a chapkit target takes no credentials: chapkit health endpoints are unauthenticated by convention, and a DHIS2 token means nothing to a chapkit service`},
 		{"check-of-another-kind", `testdata/invalid/check-of-another-kind.yml:5: target "climate": checks: check dhis2_ping does not apply to kind ocs`},
@@ -365,4 +370,41 @@ func TestLoadNeverAppliesAHalfWrittenFile(t *testing.T) {
 	close(stop)
 	<-writerDone
 	t.Logf("%d loads succeeded with every target, %d gave up", loaded, failed)
+}
+
+func TestUISection(t *testing.T) {
+	const targets = "targets:\n  prod: {url: https://dhis2.example.org, labels: {env: prod}}\n"
+	tests := []struct {
+		name, ui  string
+		want      config.UI
+		refresh   time.Duration
+		warnGroup bool
+	}{
+		{"defaults", "", config.UI{Title: "chap_exporter", Theme: config.ThemeAuto}, 30 * time.Second, false},
+		{"all keys", "ui: {title: Ministry of Health, group_by: env, theme: dhis2, refresh_interval: 1m}\n",
+			config.UI{Title: "Ministry of Health", GroupBy: "env", Theme: config.ThemeDHIS2}, time.Minute, false},
+		{"refresh off", "ui: {refresh_interval: 0s}\n", config.UI{Title: "chap_exporter", Theme: config.ThemeAuto}, 0, false},
+		{"group by a label no target has", "ui: {group_by: country}\n",
+			config.UI{Title: "chap_exporter", GroupBy: "country", Theme: config.ThemeAuto}, 30 * time.Second, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(targets+tt.ui), "chap.yml", knownChecks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cfg.UI
+			got.RefreshInterval = nil
+			if got != tt.want {
+				t.Errorf("ui = %+v, want %+v", got, tt.want)
+			}
+			if r := cfg.UI.Refresh(); r != tt.refresh {
+				t.Errorf("refresh = %s, want %s", r, tt.refresh)
+			}
+			warned := strings.Contains(strings.Join(cfg.Warnings, "\n"), "ui.group_by")
+			if warned != tt.warnGroup {
+				t.Errorf("warnings = %q, want a group_by warning: %t", cfg.Warnings, tt.warnGroup)
+			}
+		})
+	}
 }

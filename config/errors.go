@@ -62,13 +62,29 @@ func (l locator) wrap(target string, err error) *Error {
 	return &Error{File: l.file, Line: l.line(target, ""), Target: target, Msg: err.Error(), Err: err}
 }
 
+// wrapSection turns a validation error from a top-level section other than
+// targets (such as ui) into a located *Error whose key names the section.
+func (l locator) wrapSection(section string, err error) *Error {
+	var ke *keyError
+	if errors.As(err, &ke) {
+		return &Error{File: l.file, Line: l.lineOf(ke.key, section), Key: section + "." + ke.key, Msg: ke.msg, Err: ke.err}
+	}
+	return &Error{File: l.file, Line: l.lineOf("", section), Key: section, Msg: err.Error(), Err: err}
+}
+
 // line returns the line of targets.<target>.<key...>, or of the deepest part
 // of that path that exists.
 func (l locator) line(target, key string) int {
-	path := []string{"targets"}
-	if target != "" {
-		path = append(path, target)
+	if target == "" {
+		return l.lineOf(key, "targets")
 	}
+	return l.lineOf(key, "targets", target) // a target name may hold dots: it is one step
+}
+
+// lineOf returns the line of <prefix...>.<key...>, or of the deepest part
+// of that path that exists.
+func (l locator) lineOf(key string, prefix ...string) int {
+	path := prefix
 	if key != "" {
 		// custom_checks[1].path → custom_checks, 1, path
 		key = strings.NewReplacer("[", ".", "]", "").Replace(key)

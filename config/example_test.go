@@ -49,7 +49,8 @@ func TestExampleCommentedKeysAreValid(t *testing.T) {
 	var lines []string
 	uncommented := 0
 	for _, line := range strings.Split(config.Example, "\n") {
-		if m := commentedKeyRE.FindStringSubmatch(line); m != nil && len(m[1]) >= 2 {
+		// At the left margin only a key is uncommented ("# ui:"), never prose.
+		if m := commentedKeyRE.FindStringSubmatch(line); m != nil && (len(m[1]) >= 2 || !strings.HasPrefix(m[2], " ")) {
 			line = m[1] + m[2]
 			uncommented++
 		}

@@ -30,12 +30,13 @@ func (k Kind) Valid() bool {
 	return false
 }
 
-func kindList() string {
-	names := make([]string, len(Kinds))
-	for i, k := range Kinds {
-		names[i] = string(k)
+// nameList joins a list of names for "want one of ..." messages.
+func nameList[T ~string](names []T) string {
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = string(n)
 	}
-	return strings.Join(names, ", ")
+	return strings.Join(parts, ", ")
 }
 
 // noCredentialsBecause says why a kind takes no credentials; kinds not

@@ -75,7 +75,7 @@ func (m *migration) chapConfig() {
 		}
 		summary += fmt.Sprintf("%d %s", kinds[k], k)
 	}
-	m.file("chap.yml", renderYAML(header, &config.Config{Targets: targets}), summary+")")
+	m.file("chap.yml", renderYAML(header, &config.Config{Targets: targets, UI: m.statusPage()}), summary+")")
 	m.targets = targets
 }
 
@@ -116,4 +116,25 @@ func renderYAML(header string, v any) []byte {
 		panic(fmt.Sprintf("migrate: rendering YAML: %v", err)) // only plain values: cannot fail
 	}
 	return buf.Bytes()
+}
+
+// statusPage carries [ui] to the status page's ui: section: the title as it
+// is and the one theme both tools have (dhis2); the old tool's terminal-style
+// themes have no counterpart.
+func (m *migration) statusPage() config.UI {
+	var u config.UI
+	if m.src.UI == nil {
+		return u
+	}
+	if t := m.src.UI.Title; t != nil {
+		u.Title = *t
+	}
+	switch theme := config.Theme(m.src.UI.Theme); {
+	case theme == "":
+	case theme == config.ThemeDHIS2:
+		u.Theme = theme
+	default:
+		m.notCarried("[ui].theme", fmt.Sprintf("the status page has the themes auto (light or dark from the browser), light, dark and dhis2, not %q; set ui.theme in chap.yml", theme))
+	}
+	return u
 }

@@ -94,12 +94,6 @@ func (m *migration) global() {
 	if s.Auth != nil && (s.Auth.Token != "" || s.Auth.TokenEnv != "") {
 		m.notCarried("[auth]", "it protected chap-checker's web daemon; protect the exporter's endpoints with --web.config.file (TLS and basic auth), see README \"TLS and basic auth on the exporter\"")
 	}
-	if s.UI != nil && s.UI.Title != nil {
-		m.notCarried("[ui].title", "the status page (/) and the Grafana dashboard have their own titles")
-	}
-	if s.UI != nil && s.UI.Theme != "" {
-		m.notCarried("[ui].theme", "the status page has one theme")
-	}
 	for _, k := range s.unknown {
 		m.notCarried(k, "not a chap-checker key; nothing to carry it to")
 	}

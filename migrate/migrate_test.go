@@ -365,3 +365,54 @@ func TestLongDisplayNameNotCarried(t *testing.T) {
 		}
 	}
 }
+
+// TestUICarriedToTheStatusPage: [ui].title becomes the status page's title
+// and the dhis2 theme carries over; a theme the page lacks is reported.
+func TestUICarriedToTheStatusPage(t *testing.T) {
+	tests := []struct {
+		name, ui   string
+		want       config.UI
+		notCarried []string
+	}{
+		{"title and dhis2 theme", "title = \"Ministry of Health\"\ntheme = \"dhis2\"\n",
+			config.UI{Title: "Ministry of Health", Theme: config.ThemeDHIS2}, nil},
+		{"terminal theme", "theme = \"amber\"\n", config.UI{}, []string{"[ui].theme"}},
+		{"no ui table", "", config.UI{}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			toml := "[instances.a]\nurl = \"https://a\"\ntoken_env = \"A\"\n"
+			if tt.ui != "" {
+				toml += "[ui]\n" + tt.ui
+			}
+			src, err := Parse([]byte(toml), "f.toml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := New(src, Options{OutDir: "out", LookupEnv: lookupNothing})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				UI config.UI `yaml:"ui"`
+			}
+			for _, f := range plan.Files {
+				if f.Path == "chap.yml" {
+					if err := yaml.Unmarshal(f.Content, &got); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if got.UI.Title != tt.want.Title || got.UI.Theme != tt.want.Theme {
+				t.Errorf("ui = %+v, want %+v", got.UI, tt.want)
+			}
+			var what []string
+			for _, item := range plan.NotCarried {
+				what = append(what, item.What)
+			}
+			if strings.Join(what, ",") != strings.Join(tt.notCarried, ",") {
+				t.Errorf("not carried = %v, want %v", what, tt.notCarried)
+			}
+		})
+	}
+}

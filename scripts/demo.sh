@@ -80,7 +80,7 @@ Open Climate Service (demo-ocs) and a chapkit model service (demo-model). Try:
   curl 'localhost:${exporter_port}/probe?target=demo&debug=true'      # why each check passed or failed
   curl 'localhost:${exporter_port}/probe?target=demo-ocs&debug=true'
   curl 'localhost:${exporter_port}/status?target=demo-model'
-  open http://localhost:${exporter_port}/                             # status page (after a probe)
+  open http://localhost:${exporter_port}/                             # status page: the probes that ran; "Probe now" on a card
 
 Break something in a simulator, then probe again:
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -11,8 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +24,7 @@ import (
 )
 
 var (
-	docsScreenshot = flag.Bool("screenshot.docs", false, "also copy the desktop screenshot of the status page to docs/status-page.png")
+	docsScreenshot = flag.Bool("screenshot.docs", false, "also copy the status page screenshots to docs/ (make screenshots)")
 	screenshotDir  = flag.String("screenshot.dir", "", "keep the status page screenshots in this directory (default: a temporary one)")
 )
 
@@ -64,42 +68,178 @@ func TestConsoleDetectorWorks(t *testing.T) {
 	}
 }
 
-func TestStatusPageInChromium(t *testing.T) {
+// boardFixture is the fixture with display names, kinds and groups, and a
+// history: demo was up, broke (chap-core down), recovered and broke again;
+// basic and an Open Climate Service are up; a chapkit service is degraded;
+// inline was never probed.
+func boardFixture(t *testing.T, refresh string) *fixture {
+	t.Helper()
 	f := newFixture(t)
+	f.writeConfig(t, fmt.Sprintf(`ui:
+  title: Ministry of Health · CHAP
+  group_by: env
+  refresh_interval: %[3]s
+targets:
+  demo:
+    display_name: Sierra Leone HMIS
+    url: %[1]s
+    auth: {token_file: token}
+    labels: {env: production}
+  basic:
+    display_name: Training server
+    url: %[1]s
+    auth: {username: admin, password_env: FIXTURE_PASSWORD}
+    checks: [dhis2_system_info]
+    labels: {env: training}
+  inline:
+    url: %[1]s
+    auth: {username: admin, password: %[2]s}
+    checks: [dhis2_ping]
+    labels: {env: production}
+  nepal-ocs:
+    kind: ocs
+    display_name: Nepal climate service
+    url: %[4]s
+    labels: {env: production}
+  ewars-model:
+    kind: chapkit
+    display_name: EWARS model
+    url: %[5]s
+    labels: {env: training}
+`, f.simURL, canaryPassword, refresh, serveService(t, dhis2sim.ServiceOCS, "healthy"), serveService(t, dhis2sim.ServiceChapkit, "degraded")))
+	f.reload(t)
+	f.get(t, "/probe?target=nepal-ocs")
+	f.get(t, "/probe?target=ewars-model")
 	f.get(t, "/probe?target=basic")
 	f.get(t, "/probe?target=demo")
 	f.sim.Update(func(st *dhis2sim.State) { st.ChapCoreDown = true })
 	f.get(t, "/probe?target=demo")
+	f.sim.Update(func(st *dhis2sim.State) { st.ChapCoreDown = false })
+	f.get(t, "/probe?target=demo")
+	f.sim.Update(func(st *dhis2sim.State) { st.ChapCoreDown = true })
+	f.get(t, "/probe?target=demo")
+	return f
+}
 
-	_, source := f.get(t, "/")
-	for _, external := range []string{"<script", "<link", "src=", "url(", "@import"} {
-		if strings.Contains(source, external) {
-			t.Errorf("page uses %q: it must work offline without assets", external)
+func TestStatusPagesInChromium(t *testing.T) {
+	f := boardFixture(t, "30s")
+	requestsBefore := len(f.sim.Requests())
+
+	pages := []string{"/", "/targets/demo", "/targets/basic", "/targets/inline", "/targets/nepal-ocs", "/targets/ewars-model", "/badge/demo.svg"}
+	for _, page := range pages {
+		_, source := f.get(t, page)
+		for _, external := range []string{"<link", "src=\"http", "src=\"//", "url(http", "url(//", "@import"} {
+			if strings.Contains(source, external) {
+				t.Errorf("%s uses %q: it must work offline without assets", page, external)
+			}
 		}
 	}
-
-	dom, console := chromium(t, f.exporter.URL+"/", "--dump-dom")
-	if len(console) > 0 {
+	// Every page in every theme, in frames of one page: one Chromium run
+	// sees the console messages of all of them. Then the browser's own
+	// dark mode, for the default (auto) theme.
+	var frames strings.Builder
+	for _, theme := range []string{"light", "dark", "dhis2", "auto"} {
+		for _, page := range pages {
+			fmt.Fprintf(&frames, "<iframe src=\"%s%s?theme=%s\"></iframe>\n", f.exporter.URL, page, theme)
+		}
+	}
+	framed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, "<!DOCTYPE html><title>all pages</title>\n%s", frames.String())
+	}))
+	defer framed.Close()
+	if _, console := chromium(t, framed.URL, "--dump-dom"); len(console) > 0 {
 		t.Errorf("console messages: %q", console)
 	}
-	for _, want := range []string{
-		`<td class="cell fail" title="fail (upstream_down)`,
-		`<td class="cell skipped" title="skipped (requirement)`,
-		`<td class="cell ok" title="ok: DHIS2 2.42.1">ok<small>2.42.1</small></td>`,
-		`<td class="none">not probed yet</td>`,
-	} {
-		if !strings.Contains(dom, want) {
-			t.Errorf("rendered DOM lacks %s", want)
+	doms := map[string]string{}
+	for _, page := range []string{"/", "/targets/demo", "/badge/demo.svg"} {
+		dom, console := chromium(t, f.exporter.URL+page, "--dump-dom", "--force-dark-mode")
+		if len(console) > 0 {
+			t.Errorf("%s in a dark browser: console messages %q", page, console)
 		}
+		doms[page] = dom
+	}
+	if n := len(f.sim.Requests()); n != requestsBefore {
+		t.Errorf("viewing the pages sent %d requests to DHIS2; they must never probe", n-requestsBefore)
 	}
 
+	board := doms["/"]
+	for _, want := range []string{
+		// The failing check, its reason and message as visible text, not a tooltip.
+		`<span class="fail"><span aria-hidden="true">✗</span> <b>chap-core</b> failed</span> <span class="reason">(upstream_down)</span>: DHIS2 route returned 502: chap-core did not respond`,
+		`<span class="kind">DHIS2</span>`,
+		`<span class="kind">Open Climate Service</span>`,
+		`<b>chapkit health</b> warning</span> <span class="reason">(not_ready)</span>: service reports status degraded`,
+		`<title>1 down · Ministry of Health · CHAP</title>`,
+		`No probe has run since the exporter started.`,
+		`Grafana has the long history`,
+	} {
+		if !strings.Contains(board, want) {
+			t.Errorf("board lacks %s", want)
+		}
+	}
+	// Failures first, then targets nobody probed, then healthy ones; the
+	// chain in the prober's order (each check after what it requires), with
+	// readable labels.
+	assertOrder(t, "board", board, `<h2>env: production`, `Sierra Leone HMIS`, `>inline<`, `Nepal climate service`,
+		`<h2>env: training`, `EWARS model`, `Training server`)
+	assertOrder(t, "chain on the board", board, `Sierra Leone HMIS`, `DHIS2 login<span class="sr"> ok`, `chap route<span class="sr"> ok`,
+		`chap-core<span class="sr"> failed`, `chap-core version<span class="sr"> skipped`, `>inline<`)
+
+	target := doms["/targets/demo"]
+	for _, want := range []string{
+		`<td class="fail"><span aria-hidden="true">✗</span> failed <span class="reason">(upstream_down)</span>`,
+		`<b class="fail">still failing</b>`,
+		`of 4 probes up (50.0%), worst fail</title>`,
+		`Probe of target "demo"`,
+		`href="../status?target=demo"`,
+		`href="../probe?target=demo&amp;debug=true"`,
+	} {
+		if !strings.Contains(target, want) {
+			t.Errorf("target page lacks %s", want)
+		}
+	}
+	if got := strings.Count(target, `<th scope="row">chap-core</th>`); got != 2 {
+		t.Errorf("target page lists %d chap-core incidents, want 2 (one recovered, one ongoing)", got)
+	}
+	if !regexp.MustCompile(`<th scope="row">chap-core</th><td class="fail">fail <span class="reason">\(upstream_down\)</span></td><td>[0-9:]+</td><td>[0-9:]+</td>`).MatchString(target) {
+		t.Error("target page lacks the recovered incident with its broke and recovered times")
+	}
+	assertOrder(t, "checks on the target page", target, "DHIS2 login", "chap route", "chap-core", "chap-core version")
+	if !strings.Contains(doms["/badge/demo.svg"], "chap: down") {
+		t.Errorf("badge = %s, want chap: down", doms["/badge/demo.svg"])
+	}
+
+	takeScreenshots(t, f)
+}
+
+// assertOrder checks that each of want occurs in page after the one before.
+func assertOrder(t *testing.T, what, page string, want ...string) {
+	t.Helper()
+	at := 0
+	for _, w := range want {
+		i := strings.Index(page[at:], w)
+		if i < 0 {
+			t.Errorf("%s: %q missing or out of order (want %q)", what, w, want)
+			return
+		}
+		at += i + len(w)
+	}
+}
+
+func takeScreenshots(t *testing.T, f *fixture) {
 	dir := *screenshotDir
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	for _, shot := range []struct{ name, size string }{{"desktop", "1280,900"}, {"phone", "412,915"}} {
-		path := filepath.Join(dir, "status-"+shot.name+".png")
-		chromium(t, f.exporter.URL+"/", "--hide-scrollbars", "--window-size="+shot.size, "--screenshot="+path)
+	for _, shot := range []struct{ name, path, size string }{
+		{"status-board", "/", "1280,900"},
+		{"status-board-phone", "/", "412,915"},
+		{"status-board-dark", "/?theme=dark", "1280,900"},
+		{"status-target", "/targets/demo", "1280,1400"},
+	} {
+		path := filepath.Join(dir, shot.name+".png")
+		chromium(t, f.exporter.URL+shot.path, "--hide-scrollbars", "--window-size="+shot.size, "--screenshot="+path)
 		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatalf("no screenshot: %v", err)
@@ -112,10 +252,122 @@ func TestStatusPageInChromium(t *testing.T) {
 			t.Errorf("%s screenshot is %d px wide, want %s", shot.name, got, shot.size)
 		}
 		t.Logf("screenshot: %s", path)
-		if *docsScreenshot && shot.name == "desktop" {
-			if err := os.WriteFile(filepath.Join("..", "docs", "status-page.png"), b, 0o644); err != nil {
+		if *docsScreenshot {
+			if err := os.MkdirAll(filepath.Join("..", "docs"), 0o755); err != nil {
 				t.Fatal(err)
 			}
+			if err := os.WriteFile(filepath.Join("..", "docs", shot.name+".png"), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// refreshGate wraps the exporter: it counts the requests for / and holds
+// the second one until release is closed, so the test can change the
+// state between the first load and the first refresh.
+type refreshGate struct {
+	next    http.Handler
+	mu      sync.Mutex
+	loads   []string // X-Requested-With of each request for /
+	first   chan struct{}
+	release chan struct{}
+	second  chan struct{} // closed when the second request for / arrives, if set
+}
+
+func (g *refreshGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/" {
+		g.mu.Lock()
+		g.loads = append(g.loads, r.Header.Get("X-Requested-With"))
+		n := len(g.loads)
+		g.mu.Unlock()
+		if n == 2 {
+			if g.second != nil {
+				close(g.second)
+			}
+			<-g.release
+		}
+		defer func() {
+			if n == 1 {
+				close(g.first)
+			}
+		}()
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// TestBoardRefreshesInPlace: an open board picks up a new failure by
+// itself, by fetching the page and swapping its content (so the scroll
+// position stays), not by reloading it.
+func TestBoardRefreshesInPlace(t *testing.T) {
+	f := boardFixture(t, "5s")
+	gate := &refreshGate{next: f.srv.Handler(), first: make(chan struct{}), release: make(chan struct{})}
+	wrapped := httptest.NewServer(gate)
+	defer wrapped.Close()
+	go func() {
+		<-gate.first
+		f.sim.Update(func(st *dhis2sim.State) { st.ChapCoreDown, st.ClimateAppMissing = false, true })
+		f.get(t, "/probe?target=demo")
+		close(gate.release)
+	}()
+	dom, console := chromium(t, wrapped.URL+"/", "--dump-dom", "--virtual-time-budget=7000")
+	if len(console) > 0 {
+		t.Errorf("console messages: %q", console)
+	}
+	if !strings.Contains(dom, `<b>Climate app</b> failed</span> <span class="reason">(missing)</span>`) {
+		t.Errorf("the refreshed board does not show the new failure:\n%s", dom)
+	}
+	if strings.Contains(dom, `<b>chap-core</b> failed`) {
+		t.Error("the refreshed board still shows the old failure")
+	}
+	gate.mu.Lock()
+	defer gate.mu.Unlock()
+	if len(gate.loads) < 2 || gate.loads[0] != "" || slices.ContainsFunc(gate.loads[1:], func(h string) bool { return h != "refresh" }) {
+		t.Errorf("requests for / (X-Requested-With) = %q, want a navigation, then only refresh fetches", gate.loads)
+	}
+}
+
+// TestBoardRefreshesWithoutScripts: with scripts off (in the profile's
+// settings), the meta refresh reloads the page. Chromium keeps reloading
+// for as long as it runs, so it is stopped once the reload is seen.
+func TestBoardRefreshesWithoutScripts(t *testing.T) {
+	f := boardFixture(t, "5s")
+	gate := &refreshGate{next: f.srv.Handler(), first: make(chan struct{}), release: make(chan struct{})}
+	close(gate.release)
+	reloaded := make(chan struct{})
+	gate.second = reloaded
+	wrapped := httptest.NewServer(gate)
+	defer wrapped.Close()
+
+	profile := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(profile, "Default"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	noScripts := `{"profile":{"default_content_setting_values":{"javascript":2}}}`
+	if err := os.WriteFile(filepath.Join(profile, "Default", "Preferences"), []byte(noScripts), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cmd := exec.CommandContext(ctx, "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+profile,
+		"--dump-dom", "--virtual-time-budget=60000", wrapped.URL+"/")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reloaded:
+	case <-time.After(60 * time.Second):
+		t.Error("the page did not reload itself within a minute")
+	}
+	cancel()
+	_ = cmd.Wait()
+	gate.mu.Lock()
+	defer gate.mu.Unlock()
+	for i, how := range gate.loads {
+		if how != "" {
+			t.Errorf("load %d of / came from a script (%q) with scripts off", i+1, how)
 		}
 	}
 }

@@ -43,14 +43,13 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 	if report == nil {
 		return
 	}
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector.NewProbe(report))
 	if debug {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		writeDebug(w, report, reg, p)
+		writeDebugReport(w, report, p)
 		return
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector.NewProbe(report))
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 }
 
@@ -125,9 +124,11 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// writeDebug explains the probe for a person: each check with its requests,
-// then the metrics Prometheus would get, then the target's config.
-func writeDebug(w io.Writer, r *prober.Report, reg *prometheus.Registry, p *prober.Prober) {
+// writeDebugReport explains the probe for a person: each check with its
+// requests, then the metrics Prometheus would get, then the target's config.
+func writeDebugReport(w io.Writer, r *prober.Report, p *prober.Prober) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector.NewProbe(r))
 	fmt.Fprintf(w, "Probe of target %q (%s, kind %s) at %s: success=%t duration=%s budget=%s\n",
 		r.Target, r.Label, r.Kind, r.Start.UTC().Format(time.RFC3339), r.Success(), r.Duration.Round(time.Millisecond), r.Timeout)
 	switch {

@@ -65,16 +65,16 @@ func TestReloadForgetsHistoryOfRemovedTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.history.record(&prober.Report{Target: "kept"})
-	s.history.record(&prober.Report{Target: "removed"})
+	s.history.Record(&prober.Report{Target: "kept"})
+	s.history.Record(&prober.Report{Target: "removed"})
 	write("targets:\n  kept: {url: http://127.0.0.1:1}\n")
 	if _, err := s.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok := s.history.snapshot("removed"); ok {
+	if _, ok := s.history.Summary("removed", time.Now()); ok {
 		t.Error("history of a removed target survived the reload")
 	}
-	if _, _, ok := s.history.snapshot("kept"); !ok {
+	if _, ok := s.history.Summary("kept", time.Now()); !ok {
 		t.Error("history of a kept target was lost")
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dhis2-chap/chap_exporter/collector"
 	"github.com/dhis2-chap/chap_exporter/config"
+	"github.com/dhis2-chap/chap_exporter/history"
 	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
@@ -54,7 +55,8 @@ type Server struct {
 
 	reloadMu sync.Mutex // one reload at a time
 	state    atomic.Pointer[state]
-	history  history // probes that ran, for the status page
+	history  history.Store // probes that ran, for the status page
+	started  time.Time
 
 	idleTimeout time.Duration // of HTTPServer's connections; a field so tests can shorten it
 }
@@ -74,8 +76,9 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry(),
 		probes: newLimiter(opts.MaxRequests), limiter: prober.NewHostLimiter(opts.MaxRequestsPerHost),
-		idleTimeout: IdleTimeout}
+		idleTimeout: IdleTimeout, started: time.Now()}
 	s.metrics = collector.NewExporter(s.registry, opts.ExternalURL)
+	s.registry.MustRegister(collector.NewHistoryBytes(s.history.Bytes))
 	if _, err := s.Reload(); err != nil {
 		return nil, err
 	}
@@ -115,7 +118,7 @@ func (s *Server) Reload() (*config.Config, error) {
 		s.logger.Warn("Discouraged configuration", "file", s.opts.ConfigFile, "warning", w)
 	}
 	s.state.Store(next)
-	s.history.retain(func(name string) bool { _, ok := next.probers[name]; return ok })
+	s.history.Retain(func(name string) bool { _, ok := next.probers[name]; return ok })
 	s.metrics.ConfigLoaded(true, next.loadedAt, len(next.cfg.Targets))
 	s.logger.Info("Loaded configuration", "file", s.opts.ConfigFile, "targets", len(next.cfg.Targets))
 	if old != nil {
@@ -162,7 +165,21 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/status", s.handleStatus) // it probes too, admitted the same way
 	mux.HandleFunc("GET /sd", s.handleSD)
 	mux.HandleFunc("GET /{$}", s.limitProbes(s.handleStatusPage)) // rendering is bounded work, but work: counted too
+	mux.HandleFunc("GET /targets/{name}", s.limitProbes(s.handleTargetPage))
+	mux.Handle("POST /targets/{name}/probe", sameOrigin(s.handleProbeNow)) // admitted like /status
+	mux.HandleFunc("GET /badge/{file}", s.handleBadge)
 	return mux
+}
+
+// sameOrigin refuses cross-site browser requests (by Sec-Fetch-Site, or
+// Origin against Host), so another site cannot make a visitor's browser
+// start probes; curl and scripts, which send neither header, pass.
+func sameOrigin(next http.HandlerFunc) http.Handler {
+	protection := http.NewCrossOriginProtection()
+	protection.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "cross-site request refused: use the Probe now button on this exporter's own page", http.StatusForbidden)
+	}))
+	return protection.Handler(next)
 }
 
 // Limits of the exporter's own HTTP server. WriteTimeout must outlast the

@@ -92,6 +92,16 @@ func newFixture(t *testing.T, options ...func(*server.Options)) *fixture {
 	return f
 }
 
+// serveService starts a simulated service of kind in scenario and returns its URL.
+func serveService(t *testing.T, kind dhis2sim.Service, scenario string) string {
+	t.Helper()
+	sim := dhis2sim.New(dhis2sim.Options{Service: kind})
+	sim.Update(func(st *dhis2sim.State) { _ = dhis2sim.ApplyScenario(st, scenario) })
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 func (f *fixture) writeConfig(t *testing.T, content string) {
 	t.Helper()
 	if err := os.WriteFile(f.configFile, []byte(content), 0o600); err != nil {
@@ -361,7 +371,11 @@ func TestEndpoints(t *testing.T) {
 		code int
 		want string
 	}{
-		{"/", 200, `<a href="probe?target=demo&amp;debug=true">debug</a>`},
+		{"/", 200, `<a href="targets/demo">demo</a>`},
+		{"/targets/demo", 200, `<a href="../probe?target=demo&amp;debug=true">debug</a>`},
+		{"/targets/nope", 404, `unknown target "nope"`},
+		{"/badge/demo.svg", 200, `aria-label="chap: unknown"`},
+		{"/badge/nope.svg", 404, "no badge here"},
 		{"/-/healthy", 200, "Healthy"},
 		{"/-/ready", 200, "Ready"},
 		{"/config", 200, "password: <secret>"},

@@ -63,7 +63,7 @@ func (s *Server) runProbe(w http.ResponseWriter, r *http.Request, p *prober.Prob
 // however many scrapes shared it.
 func (s *Server) recordRun(rep *prober.Report) {
 	s.logProbe(rep)
-	s.history.record(rep)
+	s.history.Record(rep)
 	s.metrics.ObserveRun(rep)
 }
 

@@ -1,0 +1,79 @@
+package config
+
+import (
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Defaults of the ui: section.
+const (
+	DefaultUITitle           = "chap_exporter"
+	DefaultUITheme           = ThemeAuto
+	DefaultUIRefreshInterval = 30 * time.Second
+	// MinUIRefreshInterval keeps a forgotten wall screen from hammering the exporter.
+	MinUIRefreshInterval = 5 * time.Second
+	maxUITitle           = 120
+)
+
+// Theme is a colour scheme of the status page.
+type Theme string
+
+// The themes: auto follows the browser's prefers-color-scheme.
+const (
+	ThemeAuto  Theme = "auto"
+	ThemeLight Theme = "light"
+	ThemeDark  Theme = "dark"
+	ThemeDHIS2 Theme = "dhis2" // light, with DHIS2's blue header
+)
+
+// Themes lists every theme in a stable order.
+var Themes = []Theme{ThemeAuto, ThemeLight, ThemeDark, ThemeDHIS2}
+
+// Valid reports whether t is a known theme.
+func (t Theme) Valid() bool { return slices.Contains(Themes, t) }
+
+// UI configures the status page (the board at /, the target pages and the badges).
+type UI struct {
+	// Title heads every page, like the old tool's [ui].title.
+	Title string `yaml:"title,omitempty"`
+	// GroupBy is a target label whose values group the board, e.g. env.
+	GroupBy string `yaml:"group_by,omitempty"`
+	// Theme is auto (light or dark from the browser), light, dark or dhis2.
+	Theme Theme `yaml:"theme,omitempty"`
+	// RefreshInterval is how often an open page reloads its content; 0 turns it off.
+	RefreshInterval *Duration `yaml:"refresh_interval,omitempty"`
+}
+
+// Refresh is the page refresh interval with the default applied; 0 means never.
+func (u *UI) Refresh() time.Duration {
+	if u.RefreshInterval == nil {
+		return DefaultUIRefreshInterval
+	}
+	return time.Duration(*u.RefreshInterval)
+}
+
+// validate applies defaults and returns the first problem with its key.
+func (u *UI) validate() error {
+	if u.Title == "" {
+		u.Title = DefaultUITitle
+	}
+	switch {
+	case len(u.Title) > maxUITitle:
+		return keyErrorf("title", "is longer than %d bytes", maxUITitle)
+	case strings.IndexFunc(u.Title, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return keyErrorf("title", "must be printable text on one line")
+	case u.GroupBy != "" && !labelNameRE.MatchString(u.GroupBy):
+		return keyErrorf("group_by", "%q is not a label name (want %s)", u.GroupBy, labelNameRE)
+	}
+	if u.Theme == "" {
+		u.Theme = DefaultUITheme
+	} else if !u.Theme.Valid() {
+		return keyErrorf("theme", "unknown theme %q (want one of %s)", u.Theme, nameList(Themes))
+	}
+	if r := u.Refresh(); r != 0 && r < MinUIRefreshInterval {
+		return keyErrorf("refresh_interval", "must be 0 (off) or at least %s", MinUIRefreshInterval)
+	}
+	return nil
+}
