@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,8 +48,48 @@ const (
 	quiet = amPeerTimeout + 3*time.Second
 )
 
-// requiredTools are the binaries the test runs; scripts/ensure-tools.sh installs them.
+// requiredTools are the binaries the test runs; scripts/ensure-tools.sh installs them,
+// scripts/current-tools.sh builds current versions (make test-current).
 var requiredTools = []string{"go", "prometheus", "prometheus-alertmanager"}
+
+// The secret files alerting/alertmanager.yml reads; the test points them at its own.
+const (
+	slackURLFile   = "/etc/prometheus/secrets/slack_api_url"
+	webhookURLFile = "/etc/prometheus/secrets/webhook_url"
+)
+
+// versionLine matches the first line of `prometheus --version` and
+// `prometheus-alertmanager --version`, e.g. "alertmanager, version 0.25.0 (branch: ...".
+var versionLine = regexp.MustCompile(`^\S+, version (\d+)\.(\d+)\.(\d+)`)
+
+// toolVersion returns the major, minor and patch version bin reports, and logs it so that
+// every run says which Prometheus and Alertmanager it tested.
+func toolVersion(t *testing.T, bin string) [3]int {
+	t.Helper()
+	out, err := exec.Command(bin, "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s --version: %v\n%s", bin, err, out)
+	}
+	m := versionLine.FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("%s --version: no version in %q", bin, out)
+	}
+	var v [3]int
+	for i := range v {
+		v[i], _ = strconv.Atoi(m[i+1])
+	}
+	path, _ := exec.LookPath(bin)
+	t.Logf("%s %d.%d.%d (%s)", bin, v[0], v[1], v[2], path)
+	return v
+}
+
+func alertmanagerVersion(t *testing.T) [3]int { return toolVersion(t, "prometheus-alertmanager") }
+
+// alertmanagerHasWebhookURLFile reports whether this Alertmanager accepts url_file in a
+// webhook_config (0.26 and later).
+func alertmanagerHasWebhookURLFile(v [3]int) bool {
+	return v[0] > 0 || v[1] >= 26
+}
 
 // proc is a started process with its log file.
 type proc struct {
@@ -272,6 +313,11 @@ func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.notes = append(s.notes, notes...)
+	if r.URL.Path == "/slack" {
+		// Slack's incoming webhooks answer 200 with the body "ok"; Alertmanager 0.26 and
+		// later treat any other answer as a failed delivery and send it again.
+		_, _ = io.WriteString(w, "ok")
+	}
 }
 
 func parseSlack(body []byte) ([]note, error) {
@@ -437,6 +483,7 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 		}
 	}
 	s := &stack{t: t, dir: t.TempDir(), sink: newSink(t)}
+	toolVersion(t, "prometheus")
 
 	var simBin string
 	s.exporterBin, simBin = buildBinaries(t, s.dir)
@@ -464,11 +511,17 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 	tmpl := readFile(t, "templates/chap.tmpl")
 	writeFile(t, filepath.Join(amDir, "templates", "chap.tmpl"), tmpl)
 	writeFile(t, filepath.Join(amDir, "slack_api_url"), s.sink.srv.URL+"/slack\n")
+	writeFile(t, filepath.Join(amDir, "webhook_url"), s.sink.srv.URL+"/webhook\n")
 	am := readFile(t, "alertmanager.yml")
 	am = replaceAll(t, "alertmanager.yml", am, "group_wait: 30s", "group_wait: "+amGroupWait, 1)
 	am = replaceAll(t, "alertmanager.yml", am, "group_interval: 5m", "group_interval: "+amGroupInterval, 1)
-	am = replaceAll(t, "alertmanager.yml", am, "api_url_file: /etc/prometheus/secrets/slack_api_url", "api_url_file: "+filepath.Join(amDir, "slack_api_url"), 1)
-	am = replaceAll(t, "alertmanager.yml", am, "url: http://127.0.0.1:9099/chap-alerts", "url: "+s.sink.srv.URL+"/webhook", 1)
+	am = replaceAll(t, "alertmanager.yml", am, "api_url_file: "+slackURLFile, "api_url_file: "+filepath.Join(amDir, "slack_api_url"), 1)
+	if alertmanagerHasWebhookURLFile(alertmanagerVersion(t)) {
+		am = replaceAll(t, "alertmanager.yml", am, "url_file: "+webhookURLFile, "url_file: "+filepath.Join(amDir, "webhook_url"), 1)
+	} else {
+		// The change alertmanager.yml documents for Alertmanager 0.25.
+		am = replaceAll(t, "alertmanager.yml", am, " url_file: "+webhookURLFile, " url: "+s.sink.srv.URL+"/webhook", 1)
+	}
 	amConfig := filepath.Join(amDir, "alertmanager.yml")
 	writeFile(t, amConfig, am)
 

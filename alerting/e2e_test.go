@@ -411,6 +411,8 @@ func checkQueries(t *testing.T, s *stack) {
 	}
 	// The rules that return data while chap-core is down; every other one returns none.
 	wantData := map[string]bool{
+		"chap_probe:up":         true,
+		"chap_exporter:up":      true,
 		"chap_check:failing":    true, // dhis2_chap_ping
 		"chap_check:state_held": true, // dhis2_chap_system_info is skipped
 		"ChapCoreDown":          true,
@@ -432,8 +434,8 @@ func checkQueries(t *testing.T, s *stack) {
 			}
 		}
 	}
-	if n != 14 {
-		t.Errorf("Prometheus loaded %d rules, want 14", n)
+	if n != 16 {
+		t.Errorf("Prometheus loaded %d rules, want 16", n)
 	}
 	t.Logf("ran %d rule queries", n)
 }

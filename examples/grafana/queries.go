@@ -130,7 +130,8 @@ type Query struct {
 }
 
 // DefaultVars are the values Queries substitutes for Grafana variables: a time range
-// of one hour, a one-minute rate interval, and every target.
+// of one hour, a one-minute rate interval, the example configuration's probe job and
+// every target (the instance variable's All value).
 var DefaultVars = map[string]string{
 	"__range":         "1h",
 	"__range_s":       "3600",
@@ -138,7 +139,8 @@ var DefaultVars = map[string]string{
 	"__rate_interval": "1m",
 	"__interval":      "30s",
 	"__interval_ms":   "30000",
-	"instance":        ".*",
+	"job":             "chap_probe",
+	"instance":        ".+",
 }
 
 // varRef matches $name, ${name} and ${name:format} references to Grafana variables.
