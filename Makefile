@@ -15,7 +15,7 @@ SIM_PORT  ?= 8080
 
 CROSSBUILD_PLATFORMS ?= linux/amd64 linux/arm64 darwin/arm64 windows/amd64
 
-.PHONY: all build crossbuild tarball print-release test test-current current-tools tools test-alerting test-go test-metrics lint bench scale fuzz demo clean
+.PHONY: all build crossbuild tarball image test-examples print-release kubernetes-rules test test-current current-tools tools test-alerting test-go test-metrics lint bench scale fuzz demo clean
 
 all: lint test build
 
@@ -57,22 +57,41 @@ tarball: crossbuild
 		echo "$(BIN_DIR)/$$dir.tar.gz"; \
 	done
 
+# podman if installed, else docker.
+CONTAINER_ENGINE ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
+IMAGE_NAME       ?= chap_exporter
+IMAGE_TAG        ?= $(VERSION)
+IMAGE_ARCH       ?= $(shell $(GO) env GOARCH)
+
+## image: the container image (Dockerfile) as $(IMAGE_NAME):$(IMAGE_TAG), with
+## $(CONTAINER_ENGINE); no base image is pulled
+# The Dockerfile copies from .build/, whatever BIN_DIR is.
+image:
+	$(MAKE) crossbuild CROSSBUILD_PLATFORMS=linux/$(IMAGE_ARCH) BIN_DIR=.build
+	cp /etc/ssl/certs/ca-certificates.crt .build/ca-certificates.crt
+	$(CONTAINER_ENGINE) build --build-arg ARCH=$(IMAGE_ARCH) -t $(IMAGE_NAME):$(IMAGE_TAG) .
+
+## kubernetes-rules: examples/kubernetes/prometheusrule.yaml from alerting/rules.yml
+kubernetes-rules:
+	./scripts/gen-prometheusrule.sh > examples/kubernetes/prometheusrule.yaml
+
 ## test: the whole suite with the race detector (including the end-to-end
 ## alerting test against real Prometheus and Alertmanager), promtool's lint of
 ## the metrics, and the promtool/amtool checks of the alerting bundle
-test: tools test-alerting test-metrics test-go
+test: tools test-alerting test-metrics test-go test-examples
 
 test-alerting:
 	./scripts/check-alerting.sh
 
-## test-current: the same alerting checks and end-to-end tests (alerting/) against current
+## test-current: the same alerting checks, end-to-end tests (alerting/) and compose checks against current
 ## upstream Prometheus and Alertmanager, which scripts/current-tools.sh builds once into
 ## a cache outside the repository (about 15 minutes the first time)
 test-current: tools
 	@path=$$(./scripts/current-tools.sh path) && \
 	echo "test-current: tools from $$path" && \
 	PATH="$$path:$$PATH" ./scripts/check-alerting.sh && \
-	PATH="$$path:$$PATH" $(GO) test -race -count=1 ./alerting/
+	PATH="$$path:$$PATH" $(GO) test -race -count=1 ./alerting/ && \
+	PATH="$$path:$$PATH" $(GO) test -count=1 -run '^TestCompose' .
 
 ## current-tools: build (or reuse) the current upstream tools test-current uses
 current-tools:
@@ -80,6 +99,11 @@ current-tools:
 
 tools:
 	@./scripts/ensure-tools.sh
+
+# examples/validate is a module of its own (Kubernetes and Prometheus Operator types,
+# Prometheus's PromQL parser), so that the exporter's binary never depends on them.
+test-examples:
+	cd examples/validate && $(GO) test -count=1 ./...
 
 # The load test runs again without -race, at its full 10 000 probes.
 test-go:
@@ -98,6 +122,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	cd examples/validate && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 ## bench: benchmarks (chain latency, DHIS2 requests and connections, CPU and allocations per probe);
 ## the output also goes to $(BIN_DIR)/bench-<revision>.txt for benchstat

@@ -136,3 +136,38 @@ func TestTarball(t *testing.T) {
 		}
 	}
 }
+
+// changelogHeading is a section of CHANGELOG.md: the unreleased one, or a version with
+// its release date.
+var changelogHeading = regexp.MustCompile(`^## (master / unreleased|(\d+\.\d+\.\d+) / \d{4}-\d{2}-\d{2})$`)
+
+// TestChangelogSections: CHANGELOG.md starts with "master / unreleased", then dated
+// version sections, newest first, the newest being VERSION.
+func TestChangelogSections(t *testing.T) {
+	data, err := os.ReadFile("CHANGELOG.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	version, err := os.ReadFile("VERSION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sections []string
+	for i, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "## ") {
+			continue
+		}
+		m := changelogHeading.FindStringSubmatch(line)
+		if m == nil {
+			t.Errorf("CHANGELOG.md:%d: %q is neither \"## master / unreleased\" nor \"## X.Y.Z / YYYY-MM-DD\"", i+1, line)
+			continue
+		}
+		sections = append(sections, m[1])
+		if m[2] != "" && len(sections) == 2 && m[2] != strings.TrimSpace(string(version)) {
+			t.Errorf("CHANGELOG.md:%d: newest version section %s, VERSION says %s", i+1, m[2], strings.TrimSpace(string(version)))
+		}
+	}
+	if len(sections) < 2 || sections[0] != "master / unreleased" {
+		t.Errorf("sections %v: want \"master / unreleased\" first, then dated versions", sections)
+	}
+}

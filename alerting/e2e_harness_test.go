@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,6 +25,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 )
 
 // Timings of the test stack. Rules and Alertmanager use shortened copies of the
@@ -57,39 +58,6 @@ const (
 	slackURLFile   = "/etc/prometheus/secrets/slack_api_url"
 	webhookURLFile = "/etc/prometheus/secrets/webhook_url"
 )
-
-// versionLine matches the first line of `prometheus --version` and
-// `prometheus-alertmanager --version`, e.g. "alertmanager, version 0.25.0 (branch: ...".
-var versionLine = regexp.MustCompile(`^\S+, version (\d+)\.(\d+)\.(\d+)`)
-
-// toolVersion returns the major, minor and patch version bin reports, and logs it so that
-// every run says which Prometheus and Alertmanager it tested.
-func toolVersion(t *testing.T, bin string) [3]int {
-	t.Helper()
-	out, err := exec.Command(bin, "--version").CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s --version: %v\n%s", bin, err, out)
-	}
-	m := versionLine.FindStringSubmatch(string(out))
-	if m == nil {
-		t.Fatalf("%s --version: no version in %q", bin, out)
-	}
-	var v [3]int
-	for i := range v {
-		v[i], _ = strconv.Atoi(m[i+1])
-	}
-	path, _ := exec.LookPath(bin)
-	t.Logf("%s %d.%d.%d (%s)", bin, v[0], v[1], v[2], path)
-	return v
-}
-
-func alertmanagerVersion(t *testing.T) [3]int { return toolVersion(t, "prometheus-alertmanager") }
-
-// alertmanagerHasWebhookURLFile reports whether this Alertmanager accepts url_file in a
-// webhook_config (0.26 and later).
-func alertmanagerHasWebhookURLFile(v [3]int) bool {
-	return v[0] > 0 || v[1] >= 26
-}
 
 // proc is a started process with its log file.
 type proc struct {
@@ -483,7 +451,7 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 		}
 	}
 	s := &stack{t: t, dir: t.TempDir(), sink: newSink(t)}
-	toolVersion(t, "prometheus")
+	testkit.ToolVersion(t, "prometheus")
 
 	var simBin string
 	s.exporterBin, simBin = buildBinaries(t, s.dir)
@@ -516,11 +484,13 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 	am = replaceAll(t, "alertmanager.yml", am, "group_wait: 30s", "group_wait: "+amGroupWait, 1)
 	am = replaceAll(t, "alertmanager.yml", am, "group_interval: 5m", "group_interval: "+amGroupInterval, 1)
 	am = replaceAll(t, "alertmanager.yml", am, "api_url_file: "+slackURLFile, "api_url_file: "+filepath.Join(amDir, "slack_api_url"), 1)
-	if alertmanagerHasWebhookURLFile(alertmanagerVersion(t)) {
+	if testkit.HasWebhookURLFile(testkit.ToolVersion(t, "prometheus-alertmanager")) {
 		am = replaceAll(t, "alertmanager.yml", am, "url_file: "+webhookURLFile, "url_file: "+filepath.Join(amDir, "webhook_url"), 1)
 	} else {
-		// The change alertmanager.yml documents for Alertmanager 0.25.
-		am = replaceAll(t, "alertmanager.yml", am, " url_file: "+webhookURLFile, " url: "+s.sink.srv.URL+"/webhook", 1)
+		var err error
+		if am, err = testkit.ForAlertmanager025(am, s.sink.srv.URL+"/webhook"); err != nil {
+			t.Fatalf("alertmanager.yml: %v", err)
+		}
 	}
 	amConfig := filepath.Join(amDir, "alertmanager.yml")
 	writeFile(t, amConfig, am)
