@@ -12,12 +12,13 @@ import (
 
 // Exporter holds the exporter's own metrics, served on /metrics.
 type Exporter struct {
-	probes         *prometheus.CounterVec
-	probeDuration  *prometheus.HistogramVec
-	rejected       *prometheus.CounterVec
-	reloadOK       prometheus.Gauge
-	reloadOKTime   prometheus.Gauge
-	configuredTgts prometheus.Gauge
+	probes               *prometheus.CounterVec
+	probeDuration        *prometheus.HistogramVec
+	rejected             *prometheus.CounterVec
+	timeoutHeaderIgnored prometheus.Counter
+	reloadOK             prometheus.Gauge
+	reloadOKTime         prometheus.Gauge
+	configuredTgts       prometheus.Gauge
 }
 
 // NewExporter creates the exporter's metrics and registers them, with build
@@ -37,6 +38,10 @@ func NewExporter(reg prometheus.Registerer) *Exporter {
 			Name: "chap_exporter_probe_requests_rejected_total",
 			Help: "/probe requests refused before probing, by reason (missing_target, unknown_target, bad_request, method_not_allowed, too_many_requests).",
 		}, []string{"reason"}),
+		timeoutHeaderIgnored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chap_exporter_scrape_timeout_header_ignored_total",
+			Help: "Scrapes whose X-Prometheus-Scrape-Timeout-Seconds was not a finite positive number; the target's timeout was used.",
+		}),
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "chap_exporter_config_last_reload_successful",
 			Help: "1 if the last configuration load succeeded.",
@@ -54,7 +59,7 @@ func NewExporter(reg prometheus.Registerer) *Exporter {
 		e.rejected.WithLabelValues(reason)
 	}
 	reg.MustRegister(
-		e.probes, e.probeDuration, e.rejected, e.reloadOK, e.reloadOKTime, e.configuredTgts,
+		e.probes, e.probeDuration, e.rejected, e.timeoutHeaderIgnored, e.reloadOK, e.reloadOKTime, e.configuredTgts,
 		versioncollector.NewCollector("chap_exporter"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -62,19 +67,26 @@ func NewExporter(reg prometheus.Registerer) *Exporter {
 	return e
 }
 
-// ObserveProbe counts a finished probe. A report served from the
-// min_interval cache or shared with a concurrent scrape counts as a probe,
-// but only the caller that ran the chain observes its duration, so the
-// histogram counts each chain run once.
-func (e *Exporter) ObserveProbe(r *prober.Report) {
+// CountProbe counts a scrape's probe by result. A report served from the
+// min_interval cache or shared with a concurrent scrape counts too.
+func (e *Exporter) CountProbe(r *prober.Report) {
 	result := "failure"
 	if r.Success() {
 		result = "success"
 	}
 	e.probes.WithLabelValues(r.Target, result).Inc()
-	if r.Age == 0 && !r.Shared {
-		e.probeDuration.WithLabelValues(r.Target).Observe(r.Duration.Seconds())
-	}
+}
+
+// ObserveRun observes a chain run's duration; call it once per run, not
+// per scrape that shared it.
+func (e *Exporter) ObserveRun(r *prober.Report) {
+	e.probeDuration.WithLabelValues(r.Target).Observe(r.Duration.Seconds())
+}
+
+// TimeoutHeaderIgnored counts a scrape timeout header that was not a finite
+// positive number of seconds.
+func (e *Exporter) TimeoutHeaderIgnored() {
+	e.timeoutHeaderIgnored.Inc()
 }
 
 // Rejected counts a /probe request refused before probing.

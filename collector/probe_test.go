@@ -130,8 +130,10 @@ func TestEveryStatusSeriesIsAlwaysPresent(t *testing.T) {
 func TestExporterMetricsLint(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	e := collector.NewExporter(reg)
-	e.ObserveProbe(healthy)
-	e.ObserveProbe(broken)
+	e.CountProbe(healthy)
+	e.CountProbe(broken)
+	e.ObserveRun(healthy)
+	e.TimeoutHeaderIgnored()
 	e.Rejected("unknown_target")
 	e.ConfigLoaded(true, time.Unix(1_700_000_000, 0), 2)
 	assertLintClean(t, reg)

@@ -64,7 +64,7 @@ func (c customCheck) Run(ctx context.Context, s *Session) Result {
 		case !found:
 			return Fail(ReasonMismatch, "%s: the answer has no %s", path, c.def.JSONPath)
 		case got != c.def.JSONEquals:
-			return Fail(ReasonMismatch, "%s: %s is %q, want %q", path, c.def.JSONPath, truncateText(got), c.def.JSONEquals)
+			return Fail(ReasonMismatch, "%s: %s is %q, want %q", path, c.def.JSONPath, truncate(got, 80), c.def.JSONEquals)
 		}
 		msg += fmt.Sprintf(" with %s = %q", c.def.JSONPath, got)
 	}
@@ -122,11 +122,4 @@ func codeList(codes []int) string {
 		parts[i] = strconv.Itoa(c)
 	}
 	return strings.Join(parts, " or ")
-}
-
-func truncateText(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
 }

@@ -1,10 +1,10 @@
 package prober
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/dhis2-chap/chap_exporter/config"
 )
@@ -29,7 +29,7 @@ func (c appCheck) Run(ctx context.Context, s *Session) Result {
 	if err != nil {
 		return Failed(err)
 	}
-	apps, malformed, err := parseApps(resp.Body)
+	apps, malformed, err := parseApps(ctx, resp.Body)
 	if err != nil {
 		return Failed(err)
 	}
@@ -41,7 +41,7 @@ func (c appCheck) Run(ctx context.Context, s *Session) Result {
 	}
 	if len(malformed) > 0 {
 		return Fail(ReasonBadResponse, "%s (App Hub id %s) not found, and the apps list has malformed entries: %s",
-			c.label, id, strings.Join(malformed, "; "))
+			c.label, id, listText(malformed, "; "))
 	}
 	return Fail(ReasonMissing, "%s (App Hub id %s) is not installed", c.label, id)
 }
@@ -63,31 +63,44 @@ func (a app) hubID() string {
 
 // parseApps reads /api/apps: a bare array, or an object {"apps": [...]}.
 // Entries that are not app objects are reported, not fatal, so one odd entry
-// does not hide the apps that are there.
-func parseApps(body []byte) (apps []app, malformed []string, err error) {
-	var entries []json.RawMessage
+// does not hide the apps that are there. Entries are read one at a time and
+// at most MaxEntries of them, and parsing stops when ctx ends, so a hostile
+// list costs little and never more than the probe's budget.
+func parseApps(ctx context.Context, body []byte) (apps []app, malformed []string, err error) {
+	list := body
 	switch jsonKind(body) {
 	case "an array":
-		err = json.Unmarshal(body, &entries)
 	case "object":
 		var wrapped struct {
-			Apps *[]json.RawMessage `json:"apps"`
+			Apps json.RawMessage `json:"apps"`
 		}
-		if err = decodeObject(body, &wrapped); err == nil {
-			if wrapped.Apps == nil {
-				return nil, nil, failuref(ReasonBadResponse, nil, "apps answer is an object without an apps list")
-			}
-			entries = *wrapped.Apps
+		if err := decodeObject(body, &wrapped); err != nil {
+			return nil, nil, err
 		}
+		if jsonKind(wrapped.Apps) != "an array" {
+			return nil, nil, failuref(ReasonBadResponse, nil, "apps answer is an object without an apps list")
+		}
+		list = wrapped.Apps
 	case "":
 		return nil, nil, failuref(ReasonBadResponse, nil, "apps answer is not valid JSON")
 	default:
 		return nil, nil, failuref(ReasonBadResponse, nil, "apps answer is %s, want a list", jsonKind(body))
 	}
-	if err != nil {
+	dec := json.NewDecoder(bytes.NewReader(list))
+	if _, err := dec.Token(); err != nil { // the opening '[': the list was validated above
 		return nil, nil, failuref(ReasonBadResponse, err, "unexpected apps JSON: %v", err)
 	}
-	for i, raw := range entries {
+	for i := 0; dec.More(); i++ {
+		if i == MaxEntries {
+			return nil, nil, failuref(ReasonBadResponse, nil, "apps list has more than %d entries", MaxEntries)
+		}
+		if i%1000 == 999 && ctx.Err() != nil {
+			return nil, nil, classify(ctx.Err())
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, nil, failuref(ReasonBadResponse, err, "unexpected apps JSON: %v", err)
+		}
 		var a app
 		if err := decodeObject(raw, &a); err != nil {
 			malformed = append(malformed, fmt.Sprintf("entry %d: %s", i, err))

@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
-	"strings"
 )
 
 func init() {
@@ -40,24 +40,29 @@ func checkChapReady(ctx context.Context, s *Session) Result {
 }
 
 // readiness is ok when every subsystem is up, else a failure naming the
-// ones that are not; both carry every subsystem's state.
+// ones that are not. Both carry the subsystems' states, at most
+// MaxSubsystems of them, failing ones first so a long list cannot hide them.
 func readiness(states map[string]string) Result {
-	names := make([]string, 0, len(states))
-	for name := range states {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	var failing []string
+	names := slices.Sorted(maps.Keys(states))
+	var down, up, failing []string
 	for _, name := range names {
-		if !SubsystemUp(states[name]) {
+		if SubsystemUp(states[name]) {
+			up = append(up, name)
+		} else {
+			down = append(down, name)
 			failing = append(failing, name+" ("+states[name]+")")
 		}
 	}
-	r := OK("chap-core ready: %s ok", strings.Join(names, ", "))
+	r := OK("chap-core ready: %s ok", listText(names, ", "))
 	if len(failing) > 0 {
-		r = Fail(ReasonNotReady, "chap-core not ready: %s", strings.Join(failing, ", "))
+		r = Fail(ReasonNotReady, "chap-core not ready: %s", listText(failing, ", "))
 	}
-	r.Subsystems = states
+	kept := slices.Concat(down, up)
+	kept = kept[:min(len(kept), MaxSubsystems)]
+	r.Subsystems = make(map[string]string, len(kept))
+	for _, name := range kept {
+		r.Subsystems[name] = states[name]
+	}
 	return r
 }
 
@@ -69,6 +74,9 @@ func parseReadiness(body []byte) (map[string]string, error) {
 	}
 	if err := decodeObject(body, &ready); err != nil {
 		return nil, err
+	}
+	if len(ready.Checks) > MaxEntries {
+		return nil, failuref(ReasonBadResponse, nil, "readiness answer has more than %d checks", MaxEntries)
 	}
 	states := make(map[string]string, len(ready.Checks))
 	for name, raw := range ready.Checks {

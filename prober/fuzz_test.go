@@ -1,6 +1,7 @@
 package prober
 
 import (
+	"context"
 	"errors"
 	"testing"
 )
@@ -51,7 +52,7 @@ func FuzzParseRoutes(f *testing.F) {
 
 func FuzzParseApps(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, _, err := parseApps(body)
+		_, _, err := parseApps(context.Background(), body)
 		checkParseError(t, err)
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // DefaultMaxRequestsPerHost is the limit probers use when Options.Limiter
@@ -24,7 +25,8 @@ var defaultLimiter = NewHostLimiter(DefaultMaxRequestsPerHost)
 // HostLimiter bounds how many requests are in flight at once to one DHIS2
 // host, across every prober that shares it. A request holds its slot from
 // the moment it is sent until its response body is read to the end or
-// closed, which is as long as the server is busy with it.
+// closed, which is as long as the server is busy with it; a request the
+// prober gave up on holds it until its answer arrives (see RoundTrip).
 //
 // It is a process-wide semaphore per host rather than the transport's
 // MaxConnsPerHost because each target has its own transport (its own
@@ -130,7 +132,15 @@ func (t *limitedTransport) hostKey(u *url.URL) string {
 	return hostKey(u)
 }
 
-// RoundTrip implements http.RoundTripper.
+// MaxAbandonedHold bounds how long a request the prober gave up on keeps
+// its slot while the server may still be working on it.
+const MaxAbandonedHold = 30 * time.Second
+
+// RoundTrip implements http.RoundTripper. A request whose caller gives up
+// (the probe's deadline) before the answer arrives keeps its slot: DHIS2
+// goes on working on it whether or not anyone waits, so the request is left
+// to finish in the background, its answer discarded, and the slot is given
+// back only when the answer has arrived or MaxAbandonedHold has passed.
 func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	host := t.hostKey(req.URL)
 	slots, err := t.limiter.acquire(req.Context(), host)
@@ -140,42 +150,75 @@ func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if slots == nil { // no limit
 		return t.next.RoundTrip(req)
 	}
-	resp, err := t.next.RoundTrip(req)
-	if err != nil {
-		t.limiter.release(host, slots)
-		return nil, err
+	held, cancelCause := context.WithCancelCause(context.WithoutCancel(req.Context()))
+	ctx, stopHold := context.WithTimeout(held, MaxAbandonedHold)
+	// cancel ends the request with the caller's own error (its deadline
+	// stays a timeout), or Canceled when the caller is still there.
+	cancel := func() { cancelCause(req.Context().Err()); stopHold() }
+	answered := make(chan roundTrip, 1)
+	go func() {
+		resp, err := t.next.RoundTrip(req.WithContext(ctx))
+		answered <- roundTrip{resp, err}
+	}()
+	select {
+	case rt := <-answered:
+		if rt.err != nil {
+			cancel()
+			t.limiter.release(host, slots)
+			return nil, rt.err
+		}
+		// Once the answer has started, the caller's cancellation ends it as
+		// usual, closing the connection, which frees the slot.
+		stop := context.AfterFunc(req.Context(), cancel)
+		rt.resp.Body = &releasingBody{ReadCloser: rt.resp.Body, release: func() {
+			stop()
+			cancel()
+			t.limiter.release(host, slots)
+		}}
+		return rt.resp, nil
+	case <-req.Context().Done():
+		go func() {
+			if rt := <-answered; rt.err == nil {
+				_, _ = io.Copy(io.Discard, io.LimitReader(rt.resp.Body, MaxBodyBytes))
+				rt.resp.Body.Close()
+			}
+			cancel()
+			t.limiter.release(host, slots)
+		}()
+		return nil, req.Context().Err()
 	}
-	resp.Body = &releasingBody{ReadCloser: resp.Body, limiter: t.limiter, host: host, slots: slots}
-	return resp, nil
+}
+
+// roundTrip is the outcome of one RoundTrip.
+type roundTrip struct {
+	resp *http.Response
+	err  error
 }
 
 // releasingBody gives the slot back at the end of the body or on Close,
-// whichever comes first: the server is done with the request by then. It
-// is the one allocation the limit adds per request.
+// whichever comes first: the server is done with the request by then.
 type releasingBody struct {
 	io.ReadCloser
-	limiter  *HostLimiter
-	host     string
-	slots    *hostSlots
+	release  func()
 	released atomic.Bool
 }
 
-func (b *releasingBody) release() {
+func (b *releasingBody) done() {
 	if b.released.CompareAndSwap(false, true) {
-		b.limiter.release(b.host, b.slots)
+		b.release()
 	}
 }
 
 func (b *releasingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil {
-		b.release()
+		b.done()
 	}
 	return n, err
 }
 
 func (b *releasingBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.release()
+	b.done()
 	return err
 }

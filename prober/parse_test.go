@@ -1,6 +1,7 @@
 package prober
 
 import (
+	"context"
 	"errors"
 	"testing"
 )
@@ -80,7 +81,7 @@ func TestParseApps(t *testing.T) {
 		{`{"apps":{"key":"a"}}`, 0, 0, ReasonBadResponse},
 	}
 	for _, tt := range tests {
-		apps, malformed, err := parseApps([]byte(tt.body))
+		apps, malformed, err := parseApps(context.Background(), []byte(tt.body))
 		if len(apps) != tt.apps || len(malformed) != tt.malformed || reasonOf(err) != tt.reason {
 			t.Errorf("parseApps(%s) = %d apps, %d malformed, %v; want %d, %d, reason %q", tt.body, len(apps), len(malformed), err, tt.apps, tt.malformed, tt.reason)
 		}

@@ -7,12 +7,14 @@
 package prober
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,12 +32,23 @@ type Options struct {
 	// all probers (and across reloads). Nil means a process-wide limiter
 	// of DefaultMaxRequestsPerHost.
 	Limiter *HostLimiter
+	// Admit, when set, is asked before ProbeShared starts a chain run; it
+	// returns false to refuse (ProbeShared then returns ErrBusy), or a
+	// release func the run calls when it ends. Callers that join a run in
+	// flight or are served from the cache are not admitted again.
+	Admit func() (release func(), ok bool)
+	// OnRun, when set, receives the report of every chain run ProbeShared
+	// completes, exactly once per run however many callers shared it, so
+	// logs, histories and duration histograms count runs, not callers.
+	// Runs stopped because every caller left are not reported.
+	OnRun func(*Report)
 }
 
 // Prober probes one configured target. It keeps its HTTP transport across
 // probes so connections are reused; build a new one when the config changes.
 type Prober struct {
 	target        *config.Target
+	opts          Options
 	checks        []*registration
 	requires      [][]int // indexes into checks of each check's direct requirements
 	baseURL       string
@@ -95,6 +108,7 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 	limited := newLimitedTransport(transport, limiter, base)
 	p := &Prober{
 		target:        t,
+		opts:          opts,
 		checks:        checks,
 		requires:      requires,
 		baseURL:       strings.TrimRight(t.URL, "/"),
@@ -204,13 +218,13 @@ func (p *Prober) runCheck(ctx context.Context, c *registration, state *probeStat
 		r.Check = c.name
 		r.Duration = time.Since(start)
 		r.Requests = s.requests
-		r.Message = p.redact(r.Message)
+		r = p.bound(r)
 	}()
 	return c.check.Run(ctx, s)
 }
 
 // redact removes credentials from text that may echo them (a panic value,
-// an error from a misbehaving server).
+// an error from a misbehaving server, a Location header).
 func (p *Prober) redact(text string) string {
 	for _, secret := range p.secrets {
 		text = strings.ReplaceAll(text, secret, "<secret>")
@@ -218,10 +232,23 @@ func (p *Prober) redact(text string) string {
 	return text
 }
 
+// secretsOf lists every form in which a server could echo the credential:
+// as it is, Basic-encoded, "user:password", and each of those escaped for a
+// URL query or path or with JSON's escaped slash. Longest first, so a form
+// that contains another is replaced whole.
 func secretsOf(a *config.Auth, header commoncfg.Secret) []string {
 	if a.Mode() == config.AuthNone {
 		return nil
 	}
 	_, encoded, _ := strings.Cut(string(header), " ")
-	return []string{string(a.Credential()), encoded}
+	forms := []string{string(a.Credential()), encoded}
+	if a.Mode() == config.AuthBasic {
+		forms = append(forms, a.Username+":"+string(a.Credential()))
+	}
+	var secrets []string
+	for _, f := range forms {
+		secrets = append(secrets, f, url.QueryEscape(f), url.PathEscape(f), strings.ReplaceAll(f, "/", `\/`))
+	}
+	slices.SortFunc(secrets, func(x, y string) int { return cmp.Or(cmp.Compare(len(y), len(x)), strings.Compare(x, y)) })
+	return slices.Compact(secrets)
 }

@@ -211,10 +211,8 @@ func bodyMessage(body []byte) string {
 			msg = d
 		}
 	}
-	if len(msg) > 200 {
-		msg = msg[:200] + "…"
-	}
 	if msg != "" {
+		msg = truncate(msg, 200)
 		return ": " + msg
 	}
 	return ""

@@ -3,6 +3,7 @@ package prober
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,6 +114,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// must is a ProbeShared report; these tests never exceed the run caps.
+func must(r *Report, err error) *Report {
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
 func countEndpoint(sim *dhis2sim.Sim, e dhis2sim.Endpoint) int {
 	n := 0
 	for _, r := range sim.Requests() {
@@ -132,7 +142,7 @@ func TestProbeSharedJoinsARunThatFitsTheBudget(t *testing.T) {
 		wantShared bool
 	}{
 		{"same budget joins", first, 1, true},
-		{"longer budget joins", 2 * first, 1, true},
+		{"longer budget runs its own: the run could time out where it would not", 2 * first, 2, false},
 		{"shorter budget runs its own", first / 2, 2, false},
 	}
 	for _, tt := range tests {
@@ -140,9 +150,9 @@ func TestProbeSharedJoinsARunThatFitsTheBudget(t *testing.T) {
 			p, sim, g := gatedProber(t, "")
 			reports := make([]*Report, 2)
 			var wg sync.WaitGroup
-			wg.Go(func() { reports[0] = p.ProbeShared(context.Background(), first) })
+			wg.Go(func() { reports[0] = must(p.ProbeShared(context.Background(), first)) })
 			<-g.arrived // the first run is in flight and holds /api/me
-			wg.Go(func() { reports[1] = p.ProbeShared(context.Background(), tt.joiner) })
+			wg.Go(func() { reports[1] = must(p.ProbeShared(context.Background(), tt.joiner)) })
 			if tt.wantRuns == 1 {
 				waitFor(t, "the second caller to join", func() bool { return p.waiters() == 2 })
 			} else {
@@ -186,9 +196,9 @@ func TestProbeSharedCallerThatLeavesDoesNotCancelTheOthers(t *testing.T) {
 			}
 			reports := make([]*Report, 2)
 			var wg sync.WaitGroup
-			wg.Go(func() { reports[0] = p.ProbeShared(ctxs[0], 10*time.Second) })
+			wg.Go(func() { reports[0] = must(p.ProbeShared(ctxs[0], 10*time.Second)) })
 			<-g.arrived
-			wg.Go(func() { reports[1] = p.ProbeShared(ctxs[1], 10*time.Second) })
+			wg.Go(func() { reports[1] = must(p.ProbeShared(ctxs[1], 10*time.Second)) })
 			waitFor(t, "the second caller to join", func() bool { return p.waiters() == 2 })
 
 			cancels[tt.leave]()
@@ -217,7 +227,7 @@ func TestProbeSharedStopsTheRunWhenEveryCallerLeft(t *testing.T) {
 	p, sim, g := gatedProber(t, "min_interval: 1h")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan *Report)
-	go func() { done <- p.ProbeShared(ctx, 10*time.Second) }()
+	go func() { done <- must(p.ProbeShared(ctx, 10*time.Second)) }()
 	<-g.arrived
 	cancel()
 	if r := <-done; r.Checks[0].Reason != ReasonCanceled {
@@ -227,7 +237,7 @@ func TestProbeSharedStopsTheRunWhenEveryCallerLeft(t *testing.T) {
 	// for min_interval, so the next caller asks DHIS2 afresh.
 	waitFor(t, "the abandoned /api/me to end", func() bool { return countEndpoint(sim, dhis2sim.Me) == 1 })
 	close(g.open)
-	r := p.ProbeShared(context.Background(), 10*time.Second)
+	r := must(p.ProbeShared(context.Background(), 10*time.Second))
 	if !r.Success() || r.Age != 0 || r.Shared {
 		t.Errorf("next call: success=%t age=%s shared=%t, want a fresh successful run", r.Success(), r.Age, r.Shared)
 	}
@@ -251,11 +261,11 @@ func TestMinInterval(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, sim, g := gatedProber(t, tt.config)
 			close(g.open)
-			first := p.ProbeShared(context.Background(), 10*time.Second)
+			first := must(p.ProbeShared(context.Background(), 10*time.Second))
 			p.share.mu.Lock()
 			p.share.lastAt = p.share.lastAt.Add(-tt.age) // age the result without sleeping
 			p.share.mu.Unlock()
-			second := p.ProbeShared(context.Background(), 10*time.Second)
+			second := must(p.ProbeShared(context.Background(), 10*time.Second))
 
 			if n := countEndpoint(sim, dhis2sim.Me); n != tt.wantRuns {
 				t.Errorf("DHIS2 got /api/me %d times, want %d", n, tt.wantRuns)
@@ -384,4 +394,149 @@ func TestWaitingForASlotCountsAgainstTheBudget(t *testing.T) {
 	if r := <-done; !r.Success() {
 		t.Errorf("holding probe failed: %+v", r.Checks)
 	}
+}
+
+// TestProbeSharedNeverHandsOutAnotherCallersShortBudget: a client sending
+// a tiny scrape timeout must not make normal scrapes that arrive meanwhile
+// (which would once join its run) or later (which would once be served its
+// cached failure) report a timeout.
+func TestProbeSharedNeverHandsOutAnotherCallersShortBudget(t *testing.T) {
+	verifyNoLeaks(t)
+	p, sim, g := gatedProber(t, "min_interval: 1h")
+	short := make(chan *Report)
+	go func() { short <- must(p.ProbeShared(context.Background(), 200*time.Millisecond)) }()
+	<-g.arrived // the short run holds /api/me
+	normal := make(chan *Report)
+	go func() { normal <- must(p.ProbeShared(context.Background(), 10*time.Second)) }()
+	<-g.arrived // the normal caller started a run of its own rather than joining
+	if r := <-short; r.Success() || r.Checks[0].Reason != ReasonTimeout {
+		t.Fatalf("short caller: success=%t %s, want its own timeout", r.Success(), r.Checks[0].Reason)
+	}
+	close(g.open)
+	if r := <-normal; !r.Success() || r.Shared {
+		t.Errorf("normal caller: success=%t shared=%t, want its own successful run", r.Success(), r.Shared)
+	}
+
+	// A run cut short by a caller's budget is not cached for others: only
+	// the normal run is, and a later short-budget failure does not replace it.
+	if r := must(p.ProbeShared(context.Background(), time.Nanosecond)); r.Age == 0 {
+		t.Errorf("a caller within min_interval was not served the cached run")
+	}
+	p.share.mu.Lock()
+	p.share.last, p.share.lastAt = nil, time.Time{} // forget the good run
+	p.share.mu.Unlock()
+	if r := must(p.ProbeShared(context.Background(), time.Nanosecond)); r.Success() {
+		t.Fatalf("a 1ns probe succeeded")
+	}
+	before := countEndpoint(sim, dhis2sim.Me)
+	if r := must(p.ProbeShared(context.Background(), 10*time.Second)); !r.Success() || r.Age != 0 {
+		t.Errorf("after a 1ns probe: success=%t age=%s, want a fresh successful run, not the cached failure", r.Success(), r.Age)
+	}
+	if countEndpoint(sim, dhis2sim.Me) != before+1 {
+		t.Errorf("the normal caller did not ask DHIS2")
+	}
+}
+
+// TestSharedRunIsRecordedOnceWithItsRealResult: when the caller that
+// started a run leaves and another that joined stays, the run's real
+// result is what OnRun receives, once.
+func TestSharedRunIsRecordedOnceWithItsRealResult(t *testing.T) {
+	verifyNoLeaks(t)
+	sim, g, url := gatedServer(t)
+	_ = sim
+	var mu sync.Mutex
+	var recorded []*Report
+	p := proberFor(t, url, "", NewHostLimiter(0))
+	p.opts.OnRun = func(r *Report) { mu.Lock(); recorded = append(recorded, r); mu.Unlock() }
+
+	ctx, leave := context.WithCancel(context.Background())
+	defer leave()
+	starter := make(chan *Report)
+	go func() { starter <- must(p.ProbeShared(ctx, 10*time.Second)) }()
+	<-g.arrived
+	joiner := make(chan *Report)
+	go func() { joiner <- must(p.ProbeShared(context.Background(), 10*time.Second)) }()
+	waitFor(t, "the second caller to join", func() bool { return p.waiters() == 2 })
+	leave()
+	if r := <-starter; r.Checks[0].Reason != ReasonCanceled {
+		t.Fatalf("starter: %s, want canceled", r.Checks[0].Reason)
+	}
+	close(g.open)
+	stayed := <-joiner
+	mu.Lock()
+	defer mu.Unlock()
+	if len(recorded) != 1 {
+		t.Fatalf("OnRun called %d times, want once", len(recorded))
+	}
+	if !recorded[0].Success() || !recorded[0].Start.Equal(stayed.Start) {
+		t.Errorf("recorded success=%t start=%s, want the successful run the joiner got (start %s)",
+			recorded[0].Success(), recorded[0].Start, stayed.Start)
+	}
+}
+
+// TestRunsPerTargetAreCapped: callers that cannot share (each with another
+// budget) start at most MaxRunsPerTarget runs; the next gets ErrBusy, and
+// Admit is asked once per run, not per caller.
+func TestRunsPerTargetAreCapped(t *testing.T) {
+	verifyNoLeaks(t)
+	_, g, url := gatedServer(t)
+	p := proberFor(t, url, "", NewHostLimiter(0))
+	var admitted, released atomic.Int32
+	p.opts.Admit = func() (func(), bool) { admitted.Add(1); return func() { released.Add(1) }, true }
+	var wg sync.WaitGroup
+	for i := range MaxRunsPerTarget {
+		wg.Go(func() { must(p.ProbeShared(context.Background(), time.Duration(10+i)*time.Second)) })
+		<-g.arrived
+	}
+	last := time.Duration(10+MaxRunsPerTarget-1) * time.Second
+	wg.Go(func() { must(p.ProbeShared(context.Background(), last)) }) // shares the last run, with an equal budget
+	waitFor(t, "a caller to join", func() bool { return p.waiters() > 1 })
+	if _, err := p.ProbeShared(context.Background(), 5*time.Second); !errors.Is(err, ErrBusy) {
+		t.Errorf("caller beyond the cap: err = %v, want ErrBusy", err)
+	}
+	close(g.open)
+	wg.Wait()
+	if a, r := admitted.Load(), released.Load(); a != MaxRunsPerTarget || r != a {
+		t.Errorf("admitted %d runs and released %d, want %d and %d", a, r, MaxRunsPerTarget, MaxRunsPerTarget)
+	}
+}
+
+// TestHostLimitHoldsForAbandonedRequests: a DHIS2 that works on every
+// request for a second, whether or not the client still waits (as Tomcat
+// does), never sees more requests in flight than the limit, although every
+// probe gives up long before its answers arrive. Counted on the server.
+func TestHostLimitHoldsForAbandonedRequests(t *testing.T) {
+	const limit, work = 4, time.Second
+	var inFlight, peak, served atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(work) // busy, not watching the client
+		inFlight.Add(-1)
+		served.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"username":"admin"}`))
+	}))
+	t.Cleanup(srv.Close)
+	p := proberFor(t, srv.URL, "checks: [dhis2_ping]", NewHostLimiter(limit))
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			for end := time.Now().Add(2 * work); time.Now().Before(end); {
+				if r := p.Probe(context.Background(), 100*time.Millisecond); r.Success() {
+					t.Errorf("a 100ms probe of a 1s server succeeded")
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitFor(t, "the abandoned requests to be answered", func() bool { return inFlight.Load() == 0 })
+	if got := peak.Load(); got > limit {
+		t.Errorf("DHIS2 worked on %d requests at once, limit %d", got, limit)
+	}
+	if got := peak.Load(); got < limit {
+		t.Errorf("DHIS2 worked on at most %d requests at once, want the limit %d reached (enough demand)", got, limit)
+	}
+	t.Logf("peak %d requests in flight at the server, %d served", peak.Load(), served.Load())
 }

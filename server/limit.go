@@ -41,6 +41,15 @@ func (l limiter) release() {
 	}
 }
 
+// admitRun takes a slot for a chain run, held until the run ends; it is
+// prober.Options.Admit.
+func (s *Server) admitRun() (release func(), ok bool) {
+	if !s.probes.tryAcquire() {
+		return nil, false
+	}
+	return s.probes.release, true
+}
+
 // limitProbes answers 503 when cap(s.probes) probes are already running,
 // counting the refusal.
 func (s *Server) limitProbes(next http.HandlerFunc) http.HandlerFunc {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dhis2-chap/chap_exporter/internal/testkit"
+	"github.com/dhis2-chap/chap_exporter/prober"
 	"github.com/dhis2-chap/chap_exporter/server"
 )
 
@@ -27,17 +28,7 @@ func (f *fixture) addTarget(t *testing.T, name, url string) {
 // probeAsync starts a probe of target and delivers its HTTP status (0 when
 // the request failed).
 func (f *fixture) probeAsync(target string) <-chan int {
-	ch := make(chan int, 1)
-	go func() {
-		resp, err := http.Get(f.exporter.URL + "/probe?target=" + target)
-		if err != nil {
-			ch <- 0
-			return
-		}
-		resp.Body.Close()
-		ch <- resp.StatusCode
-	}()
-	return ch
+	return f.probeAsyncWith(target, "", "")
 }
 
 func TestMaxRequests(t *testing.T) {
@@ -67,7 +58,7 @@ func TestMaxRequests(t *testing.T) {
 	g.AwaitN(t, 1)
 	f.sim.ClearRequests()
 	code, body := f.get(t, "/probe?target=demo")
-	if want := fmt.Sprintf("too many probes in flight (at most %d at once, --web.max-requests); try again later\n", limit); code != 503 || body != want {
+	if want := fmt.Sprintf("too many probes in flight (at most %d runs at once, --web.max-requests, and 4 per target); try again later\n", limit); code != 503 || body != want {
 		t.Errorf("probe beyond the limit = %d %q, want 503 %q", code, body, want)
 	}
 	if n := len(f.sim.Requests()); n != 0 {
@@ -106,4 +97,56 @@ func TestOversizedRequestIsRefusedByHTTPServer(t *testing.T) {
 	if n := len(f.sim.Requests()); n != 0 {
 		t.Errorf("%d requests reached DHIS2", n)
 	}
+}
+
+// TestDeadTargetDoesNotStarveOthers: scrapes hammering one unresponsive
+// target, with equal budgets (sharing one run) or a different timeout
+// header each (a run each, up to the per-target cap), never take the
+// admission slots a healthy target needs.
+func TestDeadTargetDoesNotStarveOthers(t *testing.T) {
+	const limit = 40
+	f := newFixture(t, func(o *server.Options) { o.MaxRequests = limit })
+	g := testkit.NewGate(t)
+	f.addTarget(t, "dead", g.URL)
+	var hammer []<-chan int
+	for i := range limit {
+		hammer = append(hammer, f.probeAsync("dead"))
+		header := fmt.Sprintf("%d", 30+i) // every scrape a budget of its own
+		hammer = append(hammer, f.probeAsyncWith("dead", "X-Prometheus-Scrape-Timeout-Seconds", header))
+	}
+	g.AwaitN(t, prober.MaxRunsPerTarget) // the shared run and runs with other budgets, up to the cap
+	for range 3 {
+		if code, body := f.get(t, "/probe?target=demo"); code != 200 || !strings.Contains(body, "\nprobe_success 1\n") {
+			t.Fatalf("healthy target while a dead one is hammered answered %d:\n%.300s", code, body)
+		}
+	}
+	g.Open()
+	refused := 0
+	for _, ch := range hammer {
+		if testkit.Await(t, ch, "a scrape of the dead target") == http.StatusServiceUnavailable {
+			refused++
+		}
+	}
+	if refused == 0 || refused > limit {
+		t.Errorf("%d scrapes of the dead target refused, want between 1 and %d (those beyond the per-target cap)", refused, limit)
+	}
+}
+
+// probeAsyncWith is probeAsync with one request header (none when key is empty).
+func (f *fixture) probeAsyncWith(target, key, value string) <-chan int {
+	ch := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, f.exporter.URL+"/probe?target="+target, nil)
+		if key != "" {
+			req.Header.Set(key, value)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			ch <- 0
+			return
+		}
+		resp.Body.Close()
+		ch <- resp.StatusCode
+	}()
+	return ch
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,7 +37,10 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "bad_request", err.Error())
 		return
 	}
-	report := s.runProbe(r, p)
+	report := s.runProbe(w, r, p)
+	if report == nil {
+		return
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector.NewProbe(report))
@@ -87,22 +91,29 @@ func parseDebug(values []string) (bool, error) {
 	return false, fmt.Errorf("debug parameter given more than once")
 }
 
+// scrapeTimeoutHeader is where Prometheus says how long it waits for a scrape.
+const scrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
+
 // probeTimeout is the target's timeout, shortened to fit Prometheus's scrape
-// timeout (from its header) minus offset. A header that cannot be used is
-// ignored rather than failing the scrape.
-func probeTimeout(target time.Duration, header string, offset time.Duration) time.Duration {
+// timeout (from its header) minus offset. A header that is not a finite
+// positive number of seconds is ignored (ok is false) rather than failing
+// the scrape or, worse, shortening it to nothing.
+func probeTimeout(target time.Duration, header string, offset time.Duration) (timeout time.Duration, ok bool) {
 	if header == "" {
-		return target
+		return target, true
 	}
 	seconds, err := strconv.ParseFloat(header, 64)
-	if err != nil || seconds <= 0 {
-		return target
+	if err != nil || math.IsNaN(seconds) || math.IsInf(seconds, 0) || seconds <= 0 {
+		return target, false
+	}
+	if seconds >= target.Seconds()+offset.Seconds() { // also keeps 1e300 from overflowing a Duration
+		return target, true
 	}
 	scrape := time.Duration(seconds * float64(time.Second))
 	if scrape > offset {
 		scrape -= offset
 	}
-	return min(target, scrape)
+	return min(target, scrape), true
 }
 
 func truncate(s string, n int) string {

@@ -16,21 +16,29 @@ func TestProbeTimeout(t *testing.T) {
 		target time.Duration
 		header string
 		want   time.Duration
+		// ignored: the header is not a finite positive number
+		ignored bool
 	}{
-		{"no header: target timeout", 10 * time.Second, "", 10 * time.Second},
-		{"scrape timeout shorter: header minus offset", 10 * time.Second, "5", 4500 * time.Millisecond},
-		{"fractional header", 10 * time.Second, "2.5", 2 * time.Second},
-		{"scrape timeout longer: target timeout", 3 * time.Second, "10", 3 * time.Second},
-		{"header equal to target plus offset", 3 * time.Second, "3.5", 3 * time.Second},
-		{"header not above offset: header as is", 10 * time.Second, "0.4", 400 * time.Millisecond},
-		{"garbage header ignored", 10 * time.Second, "soon", 10 * time.Second},
-		{"negative header ignored", 10 * time.Second, "-3", 10 * time.Second},
-		{"zero header ignored", 10 * time.Second, "0", 10 * time.Second},
+		{"no header: target timeout", 10 * time.Second, "", 10 * time.Second, false},
+		{"scrape timeout shorter: header minus offset", 10 * time.Second, "5", 4500 * time.Millisecond, false},
+		{"fractional header", 10 * time.Second, "2.5", 2 * time.Second, false},
+		{"scrape timeout longer: target timeout", 3 * time.Second, "10", 3 * time.Second, false},
+		{"header equal to target plus offset", 3 * time.Second, "3.5", 3 * time.Second, false},
+		{"header not above offset: header as is", 10 * time.Second, "0.4", 400 * time.Millisecond, false},
+		{"garbage header ignored", 10 * time.Second, "soon", 10 * time.Second, true},
+		{"negative header ignored", 10 * time.Second, "-3", 10 * time.Second, true},
+		{"zero header ignored", 10 * time.Second, "0", 10 * time.Second, true},
+		{"NaN ignored", 10 * time.Second, "NaN", 10 * time.Second, true},
+		{"infinity ignored", 10 * time.Second, "Inf", 10 * time.Second, true},
+		{"negative infinity ignored", 10 * time.Second, "-Inf", 10 * time.Second, true},
+		{"huge header: target timeout, no overflow", 10 * time.Second, "1e300", 10 * time.Second, false},
+		{"tiny header is a tiny budget", 10 * time.Second, "1e-9", time.Nanosecond, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := probeTimeout(tt.target, tt.header, offset); got != tt.want {
-				t.Errorf("probeTimeout(%s, %q) = %s, want %s", tt.target, tt.header, got, tt.want)
+			got, ok := probeTimeout(tt.target, tt.header, offset)
+			if got != tt.want || ok == tt.ignored {
+				t.Errorf("probeTimeout(%s, %q) = %s, %t; want %s, %t", tt.target, tt.header, got, ok, tt.want, !tt.ignored)
 			}
 		})
 	}

@@ -114,7 +114,9 @@ func (s *Server) load() (*state, error) {
 	}
 	st := &state{cfg: cfg, probers: map[string]*prober.Prober{}, loadedAt: time.Now()}
 	for _, name := range cfg.Names() {
-		p, err := prober.New(cfg.Targets[name], prober.Options{UserAgent: s.opts.UserAgent, Limiter: s.limiter})
+		p, err := prober.New(cfg.Targets[name], prober.Options{
+			UserAgent: s.opts.UserAgent, Limiter: s.limiter, Admit: s.admitRun, OnRun: s.recordRun,
+		})
 		if err != nil {
 			closeAll(st.probers)
 			return nil, fmt.Errorf("%s: %w", s.opts.ConfigFile, err)
@@ -136,15 +138,15 @@ func (s *Server) Config() *config.Config { return s.state.Load().cfg }
 // Handler returns the exporter's HTTP routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/probe", s.limitProbes(s.handleProbe))
+	mux.HandleFunc("/probe", s.handleProbe) // runs are admitted by ProbeShared, so joining scrapes cost no slot
 	mux.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/config", s.handleConfig)
 	mux.HandleFunc("/-/healthy", textHandler("Healthy"))
 	mux.HandleFunc("/-/ready", textHandler("Ready"))
 	mux.HandleFunc("/-/reload", s.handleReload)
-	mux.HandleFunc("/status", s.limitProbes(s.handleStatus)) // it probes too
+	mux.HandleFunc("/status", s.handleStatus) // it probes too, admitted the same way
 	mux.HandleFunc("/sd", s.handleSD)
-	mux.HandleFunc("/{$}", s.handleStatusPage)
+	mux.HandleFunc("/{$}", s.limitProbes(s.handleStatusPage)) // rendering is bounded work, but work: counted too
 	return mux
 }
 

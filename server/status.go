@@ -35,17 +35,36 @@ func (s *Server) proberFor(w http.ResponseWriter, path string, query url.Values)
 }
 
 // runProbe probes under the same budget rules as /probe (target timeout,
-// capped by Prometheus's scrape timeout header minus the offset) and
-// records the result for /metrics, the logs and the status page.
-func (s *Server) runProbe(r *http.Request, p *prober.Prober) *prober.Report {
-	timeout := probeTimeout(time.Duration(p.Target().Timeout), r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), s.opts.TimeoutOffset)
-	rep := p.ProbeShared(r.Context(), timeout) // shared with concurrent scrapes, cached for min_interval
-	s.metrics.ObserveProbe(rep)
-	if rep.Age == 0 && !rep.Shared { // a shared or cached report was logged and recorded by the call that ran it
-		s.logProbe(rep)
-		s.history.record(rep)
+// capped by Prometheus's scrape timeout header minus the offset) and counts
+// the scrape; the run behind it is recorded once, by recordRun. When no run
+// may start it answers 503 itself and returns nil.
+func (s *Server) runProbe(w http.ResponseWriter, r *http.Request, p *prober.Prober) *prober.Report {
+	target := time.Duration(p.Target().Timeout)
+	header := r.Header.Get(scrapeTimeoutHeader)
+	timeout, ok := probeTimeout(target, header, s.opts.TimeoutOffset)
+	if !ok {
+		s.metrics.TimeoutHeaderIgnored()
+		s.logger.Debug("Ignoring a scrape timeout header that is not a finite positive number of seconds",
+			"target", p.Target().Name, "header", truncate(header, maxTargetEcho))
 	}
+	rep, err := p.ProbeShared(r.Context(), timeout) // shared with concurrent scrapes, cached for min_interval
+	if err != nil {
+		s.metrics.Rejected("too_many_requests")
+		http.Error(w, fmt.Sprintf("%v (at most %d runs at once, --web.max-requests, and %d per target); try again later",
+			err, cap(s.probes), prober.MaxRunsPerTarget), http.StatusServiceUnavailable)
+		return nil
+	}
+	s.metrics.CountProbe(rep)
 	return rep
+}
+
+// recordRun is the one place a chain run's side effects happen: the log
+// lines, the status page history and the duration histogram, once per run
+// however many scrapes shared it.
+func (s *Server) recordRun(rep *prober.Report) {
+	s.logProbe(rep)
+	s.history.record(rep)
+	s.metrics.ObserveRun(rep)
 }
 
 // handleStatus runs a probe and answers the chapkit-style health document:
@@ -59,7 +78,11 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	health := report.NewHealth(s.runProbe(r, p))
+	rep := s.runProbe(w, r, p)
+	if rep == nil {
+		return
+	}
+	health := report.NewHealth(rep)
 	code := http.StatusOK
 	if health.Status == report.StateUnhealthy {
 		code = http.StatusServiceUnavailable

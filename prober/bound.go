@@ -1,0 +1,118 @@
+package prober
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Bounds on what a server's answer can put into a result. Every consumer
+// (metrics, debug page, status page, /status, logs, the check table) gets
+// results within them, whatever the server sends.
+const (
+	// MaxMessageBytes bounds a result's message and a request's error.
+	MaxMessageBytes = 1024
+	// MaxLabelBytes bounds values that become label values: versions,
+	// revisions, subsystem names.
+	MaxLabelBytes = 128
+	// MaxSubsystems bounds the subsystems one result reports, and so the
+	// chap_core_subsystem_up series of one probe.
+	MaxSubsystems = 64
+	// MaxListedItems bounds the items a message lists before "and N more".
+	MaxListedItems = 10
+	// MaxEntries bounds the entries of a JSON list or object a check parses;
+	// an answer with more is rejected rather than parsed.
+	MaxEntries = 10000
+)
+
+// printable makes text from a server safe to print: invalid UTF-8 becomes
+// U+FFFD and control and format characters (terminal escapes, newlines,
+// bidirectional overrides) are shown escaped, as \x1b or \u202e.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case r < 0x80 && unsafeRune(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// unsafeRune reports whether r would act on a terminal or page rather than show.
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
+
+// truncate cuts s to at most n bytes at a character boundary, saying how
+// much was left out.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	longest := fmt.Sprintf("… (%d more bytes)", len(s)) // no shorter than the suffix written
+	cut := max(n-len(longest), 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d more bytes)", len(s)-cut)
+}
+
+// listText joins at most MaxListedItems items with sep, ending with
+// "and N more" when there are more.
+func listText(items []string, sep string) string {
+	if len(items) <= MaxListedItems {
+		return strings.Join(items, sep)
+	}
+	return strings.Join(items[:MaxListedItems], sep) + fmt.Sprintf("%sand %d more", sep, len(items)-MaxListedItems)
+}
+
+// serverText is text that came from a server, ready for any output:
+// credentials hidden, printable, at most n bytes. Redaction comes first so
+// that neither escaping nor truncation can leave part of a secret.
+func (p *Prober) serverText(s string, n int) string {
+	return truncate(printable(p.redact(s)), n)
+}
+
+// bound applies the result bounds to r, so nothing a server sent reaches a
+// consumer unbounded, unprintable or with a credential in it.
+func (p *Prober) bound(r Result) Result {
+	r.Message = p.serverText(r.Message, MaxMessageBytes)
+	r.Version = p.serverText(r.Version, MaxLabelBytes)
+	r.Revision = p.serverText(r.Revision, MaxLabelBytes)
+	if len(r.Requests) > 0 {
+		r.Requests = slices.Clone(r.Requests)
+		for i := range r.Requests {
+			r.Requests[i].Path = p.serverText(r.Requests[i].Path, MaxMessageBytes)
+			r.Requests[i].Error = p.serverText(r.Requests[i].Error, MaxMessageBytes)
+		}
+	}
+	if r.Subsystems != nil {
+		bounded := make(map[string]string, min(len(r.Subsystems), MaxSubsystems))
+		for _, name := range slices.Sorted(maps.Keys(r.Subsystems)) {
+			if len(bounded) == MaxSubsystems {
+				break
+			}
+			bounded[p.serverText(name, MaxLabelBytes)] = p.serverText(r.Subsystems[name], MaxLabelBytes)
+		}
+		r.Subsystems = bounded
+	}
+	return r
+}
