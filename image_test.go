@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -66,7 +67,7 @@ func TestContainerImage(t *testing.T) {
 		{"user", cfg.User, "65534:65534"},
 		{"entrypoint", cfg.Entrypoint, []string{"/bin/chap_exporter"}},
 		{"cmd", cfg.Cmd, []string{"--config.file=/etc/chap_exporter/chap.yml"}},
-		{"exposed ports", sortedKeys(cfg.ExposedPorts), []string{"9977/tcp"}},
+		{"exposed ports", slices.Sorted(maps.Keys(cfg.ExposedPorts)), []string{"9977/tcp"}},
 	} {
 		if fmt.Sprint(c.got) != fmt.Sprint(c.want) {
 			t.Errorf("image %s = %v, want %v", c.what, c.got, c.want)
@@ -183,15 +184,6 @@ func exportImage(t *testing.T, image string) string {
 			t.Fatal(err)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func freeLoopbackAddr(t *testing.T) string {

@@ -3,13 +3,13 @@ package validate
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dhis2-chap/chap_exporter/examples/grafana"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -22,70 +22,8 @@ import (
 
 const dashboardFile = "../grafana/chap-overview.json"
 
-// lintDashboard is the part of a Grafana dashboard model the rules read.
-type lintDashboard struct {
-	Title      string      `json:"title"`
-	Editable   bool        `json:"editable"`
-	Panels     []lintPanel `json:"panels"`
-	Templating struct {
-		List []lintVariable `json:"list"`
-	} `json:"templating"`
-}
-
-type lintPanel struct {
-	ID          int             `json:"id"`
-	Type        string          `json:"type"`
-	Title       string          `json:"title"`
-	Description string          `json:"description"`
-	Datasource  *lintDatasource `json:"datasource"`
-	Targets     []struct {
-		RefID string `json:"refId"`
-		Expr  string `json:"expr"`
-	} `json:"targets"`
-	FieldConfig struct {
-		Defaults struct {
-			Unit string `json:"unit"`
-		} `json:"defaults"`
-	} `json:"fieldConfig"`
-	Panels []lintPanel `json:"panels"`
-}
-
-type lintDatasource struct {
-	Type string `json:"type"`
-	UID  string `json:"uid"`
-}
-
-type lintVariable struct {
-	Name       string          `json:"name"`
-	Label      string          `json:"label"`
-	Type       string          `json:"type"`
-	Datasource *lintDatasource `json:"datasource"`
-	Query      json.RawMessage `json:"query"`
-	Multi      bool            `json:"multi"`
-	AllValue   string          `json:"allValue"`
-	Refresh    int             `json:"refresh"`
-}
-
-func (v lintVariable) query() string {
-	var s string
-	if json.Unmarshal(v.Query, &s) == nil {
-		return s
-	}
-	var obj struct{ Query string }
-	_ = json.Unmarshal(v.Query, &obj)
-	return obj.Query
-}
-
-func (d *lintDashboard) panels() []lintPanel {
-	var out []lintPanel
-	for _, p := range d.Panels {
-		out = append(out, p)
-		out = append(out, p.Panels...)
-	}
-	return out
-}
-
-func (d *lintDashboard) variable(name string) *lintVariable {
+// variable returns the dashboard's variable name, or nil.
+func variable(d *grafana.Dashboard, name string) *grafana.Variable {
 	for i := range d.Templating.List {
 		if d.Templating.List[i].Name == name {
 			return &d.Templating.List[i]
@@ -94,14 +32,21 @@ func (d *lintDashboard) variable(name string) *lintVariable {
 	return nil
 }
 
+// query is the variable's query text (an unreadable query is an empty one, which the
+// rules then report).
+func query(v grafana.Variable) string {
+	q, _ := v.QueryText()
+	return q
+}
+
 // lintRule is one linter rule: it returns its findings for the dashboard.
 type lintRule struct {
 	name  string
-	check func(d *lintDashboard) []string
+	check func(d *grafana.Dashboard) []string
 }
 
 var lintRules = []lintRule{
-	{"template-datasource-rule", func(d *lintDashboard) []string {
+	{"template-datasource-rule", func(d *grafana.Dashboard) []string {
 		for _, v := range d.Templating.List {
 			if v.Type != "datasource" {
 				continue
@@ -112,22 +57,22 @@ var lintRules = []lintRule{
 			if v.Label != "Data source" && v.Label != "Prometheus data source" {
 				return []string{fmt.Sprintf("data source variable labelled %q, want Data source", v.Label)}
 			}
-			if v.query() != "prometheus" {
-				return []string{fmt.Sprintf("data source variable query %q, want prometheus", v.query())}
+			if query(v) != "prometheus" {
+				return []string{fmt.Sprintf("data source variable query %q, want prometheus", query(v))}
 			}
 			return nil
 		}
 		return []string{"no templated data source"}
 	}},
-	{"template-job-rule", func(d *lintDashboard) []string { return checkTemplate(d, "job") }},
-	{"template-instance-rule", func(d *lintDashboard) []string { return checkTemplate(d, "instance") }},
-	{"template-label-promql-rule", func(d *lintDashboard) []string {
+	{"template-job-rule", func(d *grafana.Dashboard) []string { return checkTemplate(d, "job") }},
+	{"template-instance-rule", func(d *grafana.Dashboard) []string { return checkTemplate(d, "instance") }},
+	{"template-label-promql-rule", func(d *grafana.Dashboard) []string {
 		var out []string
 		for _, v := range d.Templating.List {
 			if v.Type != "query" {
 				continue
 			}
-			m := labelValuesQuery.FindStringSubmatch(v.query())
+			m := labelValuesQuery.FindStringSubmatch(query(v))
 			if m == nil {
 				continue // not a label_values query: nothing to parse
 			}
@@ -137,7 +82,7 @@ var lintRules = []lintRule{
 		}
 		return out
 	}},
-	{"template-on-time-change-reload-rule", func(d *lintDashboard) []string {
+	{"template-on-time-change-reload-rule", func(d *grafana.Dashboard) []string {
 		var out []string
 		for _, v := range d.Templating.List {
 			if v.Type == "query" && v.Refresh != 2 {
@@ -146,7 +91,7 @@ var lintRules = []lintRule{
 		}
 		return out
 	}},
-	{"panel-datasource-rule", forPanels(func(_ *lintDashboard, p lintPanel) string {
+	{"panel-datasource-rule", forPanels(func(_ *grafana.Dashboard, p grafana.Panel) string {
 		if p.Type == "row" {
 			return ""
 		}
@@ -155,7 +100,7 @@ var lintRules = []lintRule{
 		}
 		return ""
 	})},
-	{"panel-title-description-rule", forPanels(func(_ *lintDashboard, p lintPanel) string {
+	{"panel-title-description-rule", forPanels(func(_ *grafana.Dashboard, p grafana.Panel) string {
 		if p.Type == "row" {
 			return ""
 		}
@@ -166,7 +111,7 @@ var lintRules = []lintRule{
 	})},
 	// The linter checks stat, singlestat, graph, table, timeseries and gauge panels;
 	// this project wants a unit on every panel with data.
-	{"panel-units-rule", forPanels(func(_ *lintDashboard, p lintPanel) string {
+	{"panel-units-rule", forPanels(func(_ *grafana.Dashboard, p grafana.Panel) string {
 		if p.Type == "row" {
 			return ""
 		}
@@ -175,7 +120,7 @@ var lintRules = []lintRule{
 		}
 		return ""
 	})},
-	{"panel-no-targets-rule", forPanels(func(_ *lintDashboard, p lintPanel) string {
+	{"panel-no-targets-rule", forPanels(func(_ *grafana.Dashboard, p grafana.Panel) string {
 		if p.Type != "row" && p.Type != "text" && len(p.Targets) == 0 {
 			return "no targets"
 		}
@@ -225,7 +170,7 @@ var lintRules = []lintRule{
 	})},
 	// Not among the linter's defaults before its v2 rules, but part of the same
 	// guidance: a provisioned dashboard is changed in its source, not in Grafana.
-	{"uneditable-rule", func(d *lintDashboard) []string {
+	{"uneditable-rule", func(d *grafana.Dashboard) []string {
 		if d.Editable {
 			return []string{"editable is true"}
 		}
@@ -244,8 +189,8 @@ var grafanaUnits = []string{
 }
 
 // checkTemplate is the linter's check of the job and instance variables.
-func checkTemplate(d *lintDashboard, name string) []string {
-	v := d.variable(name)
+func checkTemplate(d *grafana.Dashboard, name string) []string {
+	v := variable(d, name)
 	if v == nil {
 		return []string{"missing the " + name + " template"}
 	}
@@ -301,10 +246,10 @@ func parsePromQL(expr string) (parser.Expr, error) {
 	return promql.ParseExpr(expanded)
 }
 
-func forPanels(check func(d *lintDashboard, p lintPanel) string) func(*lintDashboard) []string {
-	return func(d *lintDashboard) []string {
+func forPanels(check func(d *grafana.Dashboard, p grafana.Panel) string) func(*grafana.Dashboard) []string {
+	return func(d *grafana.Dashboard) []string {
 		var out []string
-		for _, p := range d.panels() {
+		for _, p := range d.AllPanels() {
 			if msg := check(d, p); msg != "" {
 				out = append(out, fmt.Sprintf("panel %d %q: %s", p.ID, p.Title, msg))
 			}
@@ -313,10 +258,10 @@ func forPanels(check func(d *lintDashboard, p lintPanel) string) func(*lintDashb
 	}
 }
 
-func forTargets(check func(expr parser.Expr, err error) string) func(*lintDashboard) []string {
-	return func(d *lintDashboard) []string {
+func forTargets(check func(expr parser.Expr, err error) string) func(*grafana.Dashboard) []string {
+	return func(d *grafana.Dashboard) []string {
 		var out []string
-		for _, p := range d.panels() {
+		for _, p := range d.AllPanels() {
 			for _, t := range p.Targets {
 				expr, err := parsePromQL(t.Expr)
 				if msg := check(expr, err); msg != "" {
@@ -361,9 +306,9 @@ func inspect(expr parser.Expr, check func(parser.Node, []parser.Node) string) st
 	return finding
 }
 
-func loadLintDashboard(t *testing.T, data []byte) *lintDashboard {
+func loadLintDashboard(t *testing.T, data []byte) *grafana.Dashboard {
 	t.Helper()
-	var d lintDashboard
+	var d grafana.Dashboard
 	if err := json.Unmarshal(data, &d); err != nil {
 		t.Fatal(err)
 	}
@@ -371,12 +316,11 @@ func loadLintDashboard(t *testing.T, data []byte) *lintDashboard {
 }
 
 func TestDashboardPassesLinterRules(t *testing.T) {
-	data, err := os.ReadFile(dashboardFile)
+	d, err := grafana.Load(dashboardFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := loadLintDashboard(t, data)
-	if len(d.panels()) == 0 {
+	if len(d.AllPanels()) == 0 {
 		t.Fatal("no panels")
 	}
 	for _, r := range lintRules {

@@ -31,22 +31,23 @@ const (
 	releaseLabel = "release"
 )
 
-// manifests decodes every manifest under examples/kubernetes strictly (unknown or
-// misspelt fields are errors) into the real API type of its kind.
-type manifests struct {
-	configMaps      []*corev1.ConfigMap
-	secrets         []*corev1.Secret
-	services        []*corev1.Service
-	deployments     []*appsv1.Deployment
-	serviceMonitors []*monitoringv1.ServiceMonitor
-	probes          []*monitoringv1.Probe
-	rules           []*monitoringv1.PrometheusRule
-	scrapeConfigs   []*monitoringv1alpha1.ScrapeConfig
+// kinds maps each apiVersion and kind the examples use to its real API type.
+var kinds = map[string]func() any{
+	"v1 ConfigMap":       func() any { return &corev1.ConfigMap{} },
+	"v1 Secret":          func() any { return &corev1.Secret{} },
+	"v1 Service":         func() any { return &corev1.Service{} },
+	"apps/v1 Deployment": func() any { return &appsv1.Deployment{} },
+	"monitoring.coreos.com/v1 ServiceMonitor":     func() any { return &monitoringv1.ServiceMonitor{} },
+	"monitoring.coreos.com/v1 Probe":              func() any { return &monitoringv1.Probe{} },
+	"monitoring.coreos.com/v1 PrometheusRule":     func() any { return &monitoringv1.PrometheusRule{} },
+	"monitoring.coreos.com/v1alpha1 ScrapeConfig": func() any { return &monitoringv1alpha1.ScrapeConfig{} },
 }
 
-func loadManifests(t *testing.T) *manifests {
+// loadManifests decodes every manifest under examples/kubernetes strictly (unknown or
+// misspelt fields are errors) into the real API type of its kind; there must be one
+// of each kind.
+func loadManifests(t *testing.T) []any {
 	t.Helper()
-	m := &manifests{}
 	var files []string
 	err := filepath.WalkDir(manifestDir, func(path string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".yaml") {
@@ -57,9 +58,8 @@ func loadManifests(t *testing.T) *manifests {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) == 0 {
-		t.Fatalf("no manifests in %s", manifestDir)
-	}
+	var objs []any
+	count := map[string]int{}
 	for _, path := range files {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -70,53 +70,38 @@ func loadManifests(t *testing.T) *manifests {
 			t.Errorf("%s: %v", path, err)
 			continue
 		}
-		var obj any
-		switch tm.APIVersion + " " + tm.Kind {
-		case "v1 ConfigMap":
-			o := &corev1.ConfigMap{}
-			m.configMaps, obj = append(m.configMaps, o), o
-		case "v1 Secret":
-			o := &corev1.Secret{}
-			m.secrets, obj = append(m.secrets, o), o
-		case "v1 Service":
-			o := &corev1.Service{}
-			m.services, obj = append(m.services, o), o
-		case "apps/v1 Deployment":
-			o := &appsv1.Deployment{}
-			m.deployments, obj = append(m.deployments, o), o
-		case "monitoring.coreos.com/v1 ServiceMonitor":
-			o := &monitoringv1.ServiceMonitor{}
-			m.serviceMonitors, obj = append(m.serviceMonitors, o), o
-		case "monitoring.coreos.com/v1 Probe":
-			o := &monitoringv1.Probe{}
-			m.probes, obj = append(m.probes, o), o
-		case "monitoring.coreos.com/v1 PrometheusRule":
-			o := &monitoringv1.PrometheusRule{}
-			m.rules, obj = append(m.rules, o), o
-		case "monitoring.coreos.com/v1alpha1 ScrapeConfig":
-			o := &monitoringv1alpha1.ScrapeConfig{}
-			m.scrapeConfigs, obj = append(m.scrapeConfigs, o), o
-		default:
+		kind := tm.APIVersion + " " + tm.Kind
+		newObj, ok := kinds[kind]
+		if !ok {
 			t.Errorf("%s: unexpected apiVersion %q kind %q", path, tm.APIVersion, tm.Kind)
 			continue
 		}
+		obj := newObj()
 		if err := strictDecode(data, obj); err != nil {
 			t.Errorf("%s: %v", path, err)
 		}
+		objs = append(objs, obj)
+		count[kind]++
 	}
-	for what, n := range map[string]int{
-		"ConfigMap": len(m.configMaps), "Secret": len(m.secrets), "Service": len(m.services),
-		"Deployment": len(m.deployments), "ServiceMonitor": len(m.serviceMonitors), "Probe": len(m.probes),
-		"PrometheusRule": len(m.rules), "ScrapeConfig": len(m.scrapeConfigs),
-	} {
-		if n != 1 {
-			t.Errorf("%d manifests of kind %s, want 1", n, what)
+	for kind := range kinds {
+		if count[kind] != 1 {
+			t.Errorf("%d manifests of %s, want 1", count[kind], kind)
 		}
 	}
 	if t.Failed() {
 		t.FailNow()
 	}
-	return m
+	return objs
+}
+
+// only returns the one manifest of type T.
+func only[T any](objs []any) T {
+	for _, o := range objs {
+		if v, ok := o.(T); ok {
+			return v
+		}
+	}
+	panic(fmt.Sprintf("no %T among the manifests", *new(T)))
 }
 
 // strictDecode decodes a YAML manifest the way the API server's strict field
@@ -149,7 +134,7 @@ func TestStrictDecodeRejectsUnknownFields(t *testing.T) {
 
 func TestDeployment(t *testing.T) {
 	m := loadManifests(t)
-	d := m.deployments[0]
+	d := only[*appsv1.Deployment](m)
 	pod := d.Spec.Template.Spec
 	if !selects(d.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
 		t.Errorf("Deployment selector %v does not select its pods %v", d.Spec.Selector.MatchLabels, d.Spec.Template.Labels)
@@ -187,7 +172,7 @@ func TestDeployment(t *testing.T) {
 	if !slices.Contains(c.Args, "--config.file=/etc/chap_exporter/chap.yml") {
 		t.Errorf("args %v lack --config.file=/etc/chap_exporter/chap.yml", c.Args)
 	}
-	cm := m.configMaps[0]
+	cm := only[*corev1.ConfigMap](m)
 	if _, ok := cm.Data["chap.yml"]; !ok {
 		t.Errorf("ConfigMap %s has no chap.yml", cm.Name)
 	}
@@ -203,7 +188,7 @@ func TestDeployment(t *testing.T) {
 		t.Errorf("ConfigMap %s is not mounted read-only at /etc/chap_exporter", cm.Name)
 	}
 	// Every token_env of chap.yml comes from the Secret.
-	secret := m.secrets[0]
+	secret := only[*corev1.Secret](m)
 	if len(c.EnvFrom) != 1 || c.EnvFrom[0].SecretRef == nil || c.EnvFrom[0].SecretRef.Name != secret.Name {
 		t.Errorf("envFrom %+v, want the Secret %s", c.EnvFrom, secret.Name)
 	}
@@ -294,13 +279,13 @@ func TestJobsMatchTheRules(t *testing.T) {
 	jobs := ruleJobMatchers(t)
 	probeJob, exporterJob := jobs["chap_probe:up"], jobs["chap_exporter:up"]
 
-	if j := m.probes[0].Spec.JobName; !probeJob.Matches(j) {
+	if j := only[*monitoringv1.Probe](m).Spec.JobName; !probeJob.Matches(j) {
 		t.Errorf("Probe jobName %q is not matched by the rules' %s", j, probeJob)
 	}
-	if j := m.scrapeConfigs[0].Spec.JobName; j == nil || !probeJob.Matches(*j) {
+	if j := only[*monitoringv1alpha1.ScrapeConfig](m).Spec.JobName; j == nil || !probeJob.Matches(*j) {
 		t.Errorf("ScrapeConfig jobName %v is not matched by the rules' %s", j, probeJob)
 	}
-	sm, svc := m.serviceMonitors[0], m.services[0]
+	sm, svc := only[*monitoringv1.ServiceMonitor](m), only[*corev1.Service](m)
 	if !selects(sm.Spec.Selector.MatchLabels, svc.Labels) {
 		t.Fatalf("ServiceMonitor selector %v does not select Service %s %v", sm.Spec.Selector.MatchLabels, svc.Name, svc.Labels)
 	}
@@ -319,8 +304,8 @@ func TestJobsMatchTheRules(t *testing.T) {
 
 func TestProbeTargetsAreTargetNames(t *testing.T) {
 	m := loadManifests(t)
-	p := m.probes[0]
-	targets := chapTargets(t, m.configMaps[0])
+	p := only[*monitoringv1.Probe](m)
+	targets := chapTargets(t, only[*corev1.ConfigMap](m))
 	sc := p.Spec.Targets.StaticConfig
 	if sc == nil || len(sc.Targets) == 0 {
 		t.Fatal("Probe has no static targets")
@@ -330,12 +315,12 @@ func TestProbeTargetsAreTargetNames(t *testing.T) {
 			t.Errorf("Probe target %q is not a target of chap.yml (the exporter would answer 400)", name)
 		}
 	}
-	svc := m.services[0]
+	svc := only[*corev1.Service](m)
 	wantProber := fmt.Sprintf("%s.%s.svc:%d", svc.Name, svc.Namespace, svc.Spec.Ports[0].Port)
 	if p.Spec.ProberSpec.URL != wantProber || p.Spec.ProberSpec.Path != "/probe" {
 		t.Errorf("Probe prober %s%s, want %s/probe", p.Spec.ProberSpec.URL, p.Spec.ProberSpec.Path, wantProber)
 	}
-	scrape := m.scrapeConfigs[0]
+	scrape := only[*monitoringv1alpha1.ScrapeConfig](m)
 	if len(scrape.Spec.HTTPSDConfigs) != 1 || string(scrape.Spec.HTTPSDConfigs[0].URL) != "http://"+wantProber+"/sd" {
 		t.Errorf("ScrapeConfig http_sd %+v, want http://%s/sd", scrape.Spec.HTTPSDConfigs, wantProber)
 	}
@@ -368,7 +353,7 @@ func TestPrometheusRuleInStep(t *testing.T) {
 	if err := strictDecode(data, &spec); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(m.rules[0].Spec, spec) {
+	if !reflect.DeepEqual(only[*monitoringv1.PrometheusRule](m).Spec, spec) {
 		t.Error("the PrometheusRule's rules differ from alerting/rules.yml")
 	}
 }
@@ -378,10 +363,10 @@ func TestPrometheusRuleInStep(t *testing.T) {
 func TestKubePrometheusStackSelectors(t *testing.T) {
 	m := loadManifests(t)
 	objs := map[string]map[string]string{
-		"ServiceMonitor": m.serviceMonitors[0].Labels,
-		"Probe":          m.probes[0].Labels,
-		"ScrapeConfig":   m.scrapeConfigs[0].Labels,
-		"PrometheusRule": m.rules[0].Labels,
+		"ServiceMonitor": only[*monitoringv1.ServiceMonitor](m).Labels,
+		"Probe":          only[*monitoringv1.Probe](m).Labels,
+		"ScrapeConfig":   only[*monitoringv1alpha1.ScrapeConfig](m).Labels,
+		"PrometheusRule": only[*monitoringv1.PrometheusRule](m).Labels,
 	}
 	kinds := make([]string, 0, len(objs))
 	for k := range objs {
