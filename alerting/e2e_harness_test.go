@@ -431,6 +431,8 @@ type stack struct {
 	exporterAddr string
 	exporter     *proc
 	simURL       string
+	// ocsURL is the simulated Open Climate Service behind target "climate".
+	ocsURL string
 	// began is when the current scenario started.
 	began   time.Time
 	promURL string
@@ -461,6 +463,10 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 	s.simURL = "http://" + simAddr
 	startProc(t, s.dir, "dhis2sim", simBin, nil, "--web.listen-address="+simAddr)
 	waitReady(t, "dhis2sim", s.simURL+"/__sim/state")
+	ocsAddr := freeAddr(t)
+	s.ocsURL = "http://" + ocsAddr
+	startProc(t, s.dir, "dhis2sim-ocs", simBin, nil, "--service=ocs", "--web.listen-address="+ocsAddr)
+	waitReady(t, "dhis2sim-ocs", s.ocsURL+"/__sim/state")
 
 	s.exporterAddr = freeAddr(t)
 	writeFile(t, filepath.Join(s.dir, "chap.yml"), fmt.Sprintf(`targets:
@@ -468,7 +474,12 @@ func newStack(t *testing.T, alertmanagers int) *stack {
     url: %s
     auth: {username: admin, password_env: SIM_PASSWORD}
     timeout: 5s
-`, s.simURL))
+  climate:
+    kind: ocs
+    display_name: Climate service
+    url: %s
+    timeout: 5s
+`, s.simURL, s.ocsURL))
 	s.startExporter()
 
 	// Alertmanagers.
@@ -534,8 +545,8 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 	// shortened timings.
 	rules := readFile(t, "rules.yml")
 	// indented as rule fields, so the header comment's mentions do not count
-	rules = replaceAll(t, "rules.yml", rules, "\n        for: 2m\n", "\n        for: "+ruleFor+"\n", 11)
-	rules = replaceAll(t, "rules.yml", rules, "\n        keep_firing_for: 5m\n", "\n        keep_firing_for: "+ruleKeepFiringFor+"\n", 11)
+	rules = replaceAll(t, "rules.yml", rules, "\n        for: 2m\n", "\n        for: "+ruleFor+"\n", 15)
+	rules = replaceAll(t, "rules.yml", rules, "\n        keep_firing_for: 5m\n", "\n        keep_firing_for: "+ruleKeepFiringFor+"\n", 15)
 	rulesPath := filepath.Join(s.dir, "rules.yml")
 	writeFile(t, rulesPath, rules)
 	promConfig := filepath.Join(s.dir, "prometheus.yml")
@@ -553,7 +564,7 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 	waitReady(t, "prometheus", s.promURL+"/-/ready")
 	// The first scrape of a static target comes about 6s after start.
 	waitFor(t, "first probe scraped", 30*time.Second, func() error {
-		return s.expectSeries(`probe_success{job="chap_probe",instance="demo"} == 1`)
+		return s.expectSeries(`probe_success{job="chap_probe",instance="demo"} == 1 and on () probe_success{job="chap_probe",instance="climate"} == 1`)
 	})
 	return s
 }
@@ -585,7 +596,7 @@ func (s *stack) startExporter() {
 }
 
 // prometheusConfig is examples/prometheus/prometheus.yml with 1s intervals, the test's
-// addresses, one target "demo" opted in to both receivers, and the shortened rules. The
+// addresses, targets "demo" (DHIS2) and "climate" (OCS) opted in to both receivers, and the shortened rules. The
 // example's relabelling is used unchanged apart from the exporter's address.
 func (s *stack) prometheusConfig(t *testing.T, rulesPath string, amAddrs []string) string {
 	t.Helper()
@@ -609,7 +620,7 @@ func (s *stack) prometheusConfig(t *testing.T, rulesPath string, amAddrs []strin
 		case "chap_probe":
 			job["scrape_timeout"] = "1s"
 			job["static_configs"] = []any{map[string]any{
-				"targets": []any{"demo"},
+				"targets": []any{"demo", "climate"},
 				"labels":  map[string]any{"notify": "slack,webhook"},
 			}}
 			replaced := 0
@@ -643,10 +654,16 @@ func (s *stack) prometheusConfig(t *testing.T, rulesPath string, amAddrs []strin
 	return string(out)
 }
 
-// sim sends a control request to the simulator.
+// sim sends a control request to the DHIS2 simulator.
 func (s *stack) sim(t *testing.T, method, path, body string) {
 	t.Helper()
-	code, resp, err := httpDo(method, s.simURL+path, body)
+	s.control(t, s.simURL, method, path, body)
+}
+
+// control sends a control request to the simulator at base.
+func (s *stack) control(t *testing.T, base, method, path, body string) {
+	t.Helper()
+	code, resp, err := httpDo(method, base+path, body)
 	if err != nil || code != http.StatusOK {
 		t.Fatalf("%s %s: %d %s %v", method, path, code, resp, err)
 	}
@@ -726,11 +743,12 @@ func (s *stack) activeAlerts() ([]string, error) {
 	return out, nil
 }
 
-// settle resets the simulator and waits until Prometheus has no pending or firing
+// settle resets the simulators and waits until Prometheus has no pending or firing
 // alert and Alertmanager has had time to send the last resolved messages.
 func (s *stack) settle(t *testing.T) {
 	t.Helper()
 	s.sim(t, http.MethodPost, "/__sim/reset", "")
+	s.control(t, s.ocsURL, http.MethodPost, "/__sim/reset", "")
 	waitFor(t, "no active alerts", 60*time.Second, func() error {
 		alerts, err := s.activeAlerts()
 		if err != nil {

@@ -23,7 +23,7 @@ import (
 	"github.com/dhis2-chap/chap_exporter/examples/grafana"
 )
 
-// receivers are the receivers the test target "demo" opts in to (notify: slack,webhook).
+// receivers are the receivers the test targets "demo" and "climate" opt in to (notify: slack,webhook).
 var receivers = []string{"slack", "webhook"}
 
 // one returns one notification of alertname with status and reason for each receiver.
@@ -91,6 +91,7 @@ func TestEndToEnd(t *testing.T) {
 		// Runs after the previous scenario on purpose: the notification log must not
 		// be stuck on "ChapCoreDown notified firing" after the inhibition.
 		chapCoreDownAgain.scenario(),
+		ocsDown.scenario(),
 	})
 }
 
@@ -148,6 +149,8 @@ type outage struct {
 	name string
 	// simScenario is the dhis2sim scenario that breaks the target.
 	simScenario string
+	// ocs breaks the Open Climate Service (target "climate") instead of DHIS2 ("demo").
+	ocs bool
 	// alertname and reason are the alert that must fire and the reason it must report.
 	alertname, reason string
 	// during, if set, runs after the first notifications, while the outage lasts. It
@@ -175,7 +178,11 @@ func (o outage) withQueries() scenario {
 
 func (o outage) run(t *testing.T, s *stack) {
 	mark := s.sink.mark()
-	s.sim(t, http.MethodPost, "/__sim/scenario/"+o.simScenario, "")
+	sim := s.simURL
+	if o.ocs {
+		sim = s.ocsURL
+	}
+	s.control(t, sim, http.MethodPost, "/__sim/scenario/"+o.simScenario, "")
 	firing := one(o.alertname, "firing", o.reason, receivers...)
 	s.sink.waitAtLeast(t, mark, firing, notifyTimeout)
 
@@ -189,7 +196,7 @@ func (o outage) run(t *testing.T, s *stack) {
 		o.check(t, s)
 	}
 
-	s.sim(t, http.MethodPost, "/__sim/reset", "")
+	s.control(t, sim, http.MethodPost, "/__sim/reset", "")
 	all := merge(firing, before, after, one(o.alertname, "resolved", o.reason, receivers...))
 	s.sink.waitAtLeast(t, mark, all, notifyTimeout)
 	time.Sleep(quiet)
@@ -292,6 +299,21 @@ var (
 		},
 	})
 )
+
+// ocsDown: the Open Climate Service reports unhealthy (200, as it does): OCSDown, and
+// nothing for the skipped ocs_info or the front page, which still answers.
+var ocsDown = outage{
+	name:        "Open Climate Service unhealthy",
+	simScenario: "unhealthy",
+	ocs:         true,
+	alertname:   "OCSDown",
+	reason:      "not_ready",
+	check: func(t *testing.T, s *stack) {
+		for _, a := range []string{"OCSInfoFailing", "DHIS2SiteUnreachable", "ChapCoreDown", "DHIS2Unreachable"} {
+			expectNeverActive(t, s, a)
+		}
+	},
+}
 
 // oneScrapeFlap: chap-core is down just long enough for one or two probes to see it.
 // for: keeps the alert pending; nothing is sent.
@@ -434,8 +456,8 @@ func checkQueries(t *testing.T, s *stack) {
 			}
 		}
 	}
-	if n != 16 {
-		t.Errorf("Prometheus loaded %d rules, want 16", n)
+	if n != 20 {
+		t.Errorf("Prometheus loaded %d rules, want 20", n)
 	}
 	t.Logf("ran %d rule queries", n)
 }

@@ -66,6 +66,48 @@ var (
 	}
 )
 
+// withSubsystems returns r carrying the states of the parts it inspected.
+func withSubsystems(r prober.Result, states map[string]string) prober.Result {
+	r.Subsystems = states
+	return r
+}
+
+var (
+	// ocs is an Open Climate Service whose /info is missing.
+	ocs = &prober.Report{
+		Target:     "nepal-ocs",
+		Duration:   80 * time.Millisecond,
+		Timeout:    9500 * time.Millisecond,
+		CertExpiry: time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC),
+		Checks: []prober.Result{
+			check("http_2xx", prober.StatusOK, "", 30, 200),
+			check("ocs_health", prober.StatusOK, "", 20, 200),
+			check("ocs_info", prober.StatusFail, prober.ReasonNotFound, 40, 404),
+		},
+	}
+	// ocsHealthy is the same service with its version.
+	ocsHealthy = &prober.Report{
+		Target:   "nepal-ocs",
+		Duration: 60 * time.Millisecond,
+		Timeout:  9500 * time.Millisecond,
+		Checks: []prober.Result{
+			check("http_2xx", prober.StatusOK, "", 30, 200),
+			check("ocs_health", prober.StatusOK, "", 20, 200),
+			versioned(check("ocs_info", prober.StatusOK, "", 40, 200), "0.1.0", ""),
+		},
+	}
+	// chapkit is a model service whose redis check is degraded (200, as chapkit answers).
+	chapkit = &prober.Report{
+		Target:   "ewars-model",
+		Duration: 25 * time.Millisecond,
+		Timeout:  9500 * time.Millisecond,
+		Checks: []prober.Result{
+			withSubsystems(check("chapkit_health", prober.StatusWarn, prober.ReasonNotReady, 25, 200),
+				map[string]string{"database": "healthy", "redis": "degraded"}),
+		},
+	}
+)
+
 func TestProbeMetricsMatchGoldenFiles(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -73,6 +115,9 @@ func TestProbeMetricsMatchGoldenFiles(t *testing.T) {
 	}{
 		{"healthy", healthy},
 		{"broken", broken},
+		{"ocs", ocs},
+		{"ocs-healthy", ocsHealthy},
+		{"chapkit", chapkit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,17 +22,17 @@ func TestSubsystemUp(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(collector.NewProbe(report))
 	want := `
-# HELP chap_core_subsystem_up 1 when the chap-core subsystem (db, redis, celery) reports ok on /health/ready, else 0; present only when dhis2_chap_ready got an answer.
-# TYPE chap_core_subsystem_up gauge
-chap_core_subsystem_up{subsystem="celery"} 0
-chap_core_subsystem_up{subsystem="db"} 1
-chap_core_subsystem_up{subsystem="redis"} 1
+# HELP chap_check_subsystem_up 1 when a part a check inspected reports ok or healthy, else 0: chap-core's db, redis and celery on /health/ready (dhis2_chap_ready), a chapkit service's health checks (chapkit_health), an Open Climate Service's (ocs_health). Present only when the check got an answer; at most 64 per check.
+# TYPE chap_check_subsystem_up gauge
+chap_check_subsystem_up{check="dhis2_chap_ready",subsystem="celery"} 0
+chap_check_subsystem_up{check="dhis2_chap_ready",subsystem="db"} 1
+chap_check_subsystem_up{check="dhis2_chap_ready",subsystem="redis"} 1
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "chap_core_subsystem_up"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "chap_check_subsystem_up"); err != nil {
 		t.Error(err)
 	}
 	assertLintClean(t, reg)
-	if n := testutil.CollectAndCount(collector.NewProbe(healthy), "chap_core_subsystem_up"); n != 0 {
+	if n := testutil.CollectAndCount(collector.NewProbe(healthy), "chap_check_subsystem_up"); n != 0 {
 		t.Errorf("%d subsystem series without dhis2_chap_ready, want 0", n)
 	}
 }

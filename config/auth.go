@@ -2,8 +2,8 @@ package config
 
 import (
 	"fmt"
-	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	commoncfg "github.com/prometheus/common/config"
@@ -38,8 +38,31 @@ type Auth struct {
 // Mode returns the authentication mode chosen by the config.
 func (a *Auth) Mode() AuthMode { return a.mode }
 
+// given reports whether any credential key is set, before resolving.
+func (a *Auth) given() bool {
+	return a.Username != "" || a.Password != "" || a.PasswordEnv != "" || a.PasswordFile != "" ||
+		a.Token != "" || a.TokenEnv != "" || a.TokenFile != ""
+}
+
 // Credential returns the resolved password or token.
 func (a *Auth) Credential() commoncfg.Secret { return a.credential }
+
+// envNameRE is what a portable environment variable name looks like.
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// conventionalEnvNameRE is how variable names are usually written; only
+// such names are repeated in errors.
+var conventionalEnvNameRE = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,63}$`)
+
+// shownEnvName is a variable name as errors show it: as it is when it looks
+// like one (PROD_TOKEN), else hidden, since a lower-case or long "name"
+// such as d2pat_... is likely the token pasted in its place.
+func shownEnvName(name string) string {
+	if conventionalEnvNameRE.MatchString(name) {
+		return name
+	}
+	return "<name hidden: it looks like a secret, not a variable name>"
+}
 
 // secretSource is one of the three ways to give a secret.
 type secretSource struct {
@@ -68,22 +91,23 @@ func (s secretSource) resolve(target, dir string) (commoncfg.Secret, []string, e
 	case s.inline != "":
 		return s.inline, []string{fmt.Sprintf("target %q: auth.%s is inline in the config file; prefer auth.%s or auth.%s", target, s.inlineKey, s.envKey, s.fileKey)}, nil
 	case s.env != "":
+		if !envNameRE.MatchString(s.env) {
+			// Not echoed: a value that is no variable name is often the secret itself.
+			return "", nil, keyErrorf("auth."+s.envKey, "is not an environment variable name (letters, digits and _); give the variable's name, not its value")
+		}
 		v, ok := os.LookupEnv(s.env)
 		if !ok {
-			return "", nil, keyErrorf("auth."+s.envKey, "environment variable %s is not set", s.env)
+			return "", nil, keyErrorf("auth."+s.envKey, "environment variable %s is not set", shownEnvName(s.env))
 		}
 		if strings.TrimSpace(v) == "" {
-			return "", nil, keyErrorf("auth."+s.envKey, "environment variable %s is empty", s.env)
+			return "", nil, keyErrorf("auth."+s.envKey, "environment variable %s is empty", shownEnvName(s.env))
 		}
 		return commoncfg.Secret(strings.TrimSpace(v)), nil, nil
 	default:
 		path := commoncfg.JoinDir(dir, s.file)
-		b, err := readSecretFile(path)
+		b, err := readFile(path, MaxSecretFileBytes)
 		if err != nil {
-			return "", nil, &keyError{key: "auth." + s.fileKey, msg: fmt.Sprintf("cannot read %s file %s", s.description, path), err: err}
-		}
-		if len(b) > maxSecretFileBytes {
-			return "", nil, keyErrorf("auth."+s.fileKey, "%s file %s is larger than %d bytes; is it the right file?", s.description, path, maxSecretFileBytes)
+			return "", nil, &keyError{key: "auth." + s.fileKey, msg: fmt.Sprintf("cannot read %s file %s: %s", s.description, path, cause(err)), err: err}
 		}
 		v := strings.TrimSpace(string(b))
 		if v == "" {
@@ -91,20 +115,6 @@ func (s secretSource) resolve(target, dir string) (commoncfg.Secret, []string, e
 		}
 		return commoncfg.Secret(v), nil, nil
 	}
-}
-
-// maxSecretFileBytes bounds what is read from a secret file, so a wrong
-// path such as /dev/zero fails the load instead of hanging it.
-const maxSecretFileBytes = 64 << 10
-
-// readSecretFile reads at most maxSecretFileBytes+1 bytes of path.
-func readSecretFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
 }
 
 func (a *Auth) resolve(target, dir string) ([]string, error) {

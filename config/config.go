@@ -11,11 +11,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strings"
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
@@ -25,34 +23,14 @@ import (
 
 // Defaults applied to targets that leave a key out.
 const (
-	DefaultTimeout          = 10 * time.Second
+	DefaultTimeout = 10 * time.Second
+	// MaxTimeout bounds a target's timeout, and so how long shutdown waits.
+	MaxTimeout              = 5 * time.Minute
 	DefaultRouteCode        = "chap"
 	DefaultModelingAppHubID = "a29851f9-82a7-4ecd-8b2c-58e0f220bc75"
 	DefaultClimateAppHubID  = "effb986c-a3c7-485e-a2f6-5e54ff9df7c3"
+	DefaultHealthPath       = "/health" // chapkit
 )
-
-// Kind says what sort of service a target is; it decides which checks apply.
-type Kind string
-
-// The target kinds. A target without a kind is a DHIS2 server.
-const (
-	KindDHIS2   Kind = "dhis2"
-	KindOCS     Kind = "ocs"     // Open Climate Service (openEO), public endpoints
-	KindChapkit Kind = "chapkit" // a chapkit service (chap model service) with /health
-)
-
-// Kinds lists every target kind in a stable order.
-var Kinds = []Kind{KindDHIS2, KindOCS, KindChapkit}
-
-// Valid reports whether k is a known kind.
-func (k Kind) Valid() bool {
-	for _, known := range Kinds {
-		if k == known {
-			return true
-		}
-	}
-	return false
-}
 
 var (
 	targetNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
@@ -77,20 +55,58 @@ type Target struct {
 	// Kind is dhis2 (the default), ocs or chapkit.
 	Kind Kind `yaml:"kind,omitempty"`
 	// DisplayName is a human label for pages and tables (the old tool's name).
-	DisplayName      string                `yaml:"display_name,omitempty"`
-	URL              string                `yaml:"url"`
-	Auth             Auth                  `yaml:"auth,omitempty"`
-	Timeout          Duration              `yaml:"timeout,omitempty"`
-	MinInterval      Duration              `yaml:"min_interval,omitempty"` // 0: every probe asks DHIS2
-	Checks           []string              `yaml:"checks,omitempty,flow"`
-	RouteCode        string                `yaml:"route_code,omitempty"`
-	ModelingAppHubID string                `yaml:"modeling_app_hub_id,omitempty"`
-	ClimateAppHubID  string                `yaml:"climate_app_hub_id,omitempty"`
-	TLSConfig        commoncfg.TLSConfig   `yaml:"tls_config,omitempty"`
-	ProxyConfig      commoncfg.ProxyConfig `yaml:",inline"`
+	DisplayName      string   `yaml:"display_name,omitempty"`
+	URL              string   `yaml:"url"`
+	Auth             Auth     `yaml:"auth,omitempty"`
+	Timeout          Duration `yaml:"timeout,omitempty"`
+	MinInterval      Duration `yaml:"min_interval,omitempty"` // 0: every probe asks DHIS2
+	Checks           []string `yaml:"checks,omitempty,flow"`
+	RouteCode        string   `yaml:"route_code,omitempty"`
+	ModelingAppHubID string   `yaml:"modeling_app_hub_id,omitempty"`
+	ClimateAppHubID  string   `yaml:"climate_app_hub_id,omitempty"`
+	// HealthPath is where a chapkit service serves its health document.
+	HealthPath  string                `yaml:"health_path,omitempty"`
+	TLSConfig   commoncfg.TLSConfig   `yaml:"tls_config,omitempty"`
+	ProxyConfig commoncfg.ProxyConfig `yaml:",inline"`
 	// Labels are attached to the target in service discovery (/sd).
 	Labels       map[string]string `yaml:"labels,omitempty"`
 	CustomChecks []CustomCheck     `yaml:"custom_checks,omitempty"`
+
+	tls *commoncfg.TLSConfig // TLSConfig with its files read at load, see TLS
+}
+
+// TLS is the target's TLS settings with the CA, certificate and key files
+// already read (size-capped, regular files only) at load, so nothing reads
+// them later; TLSConfig itself keeps the paths for display.
+func (t *Target) TLS() *commoncfg.TLSConfig {
+	if t.tls == nil {
+		return &t.TLSConfig
+	}
+	return t.tls
+}
+
+// resolveTLS reads the TLS files into an inline copy of TLSConfig.
+func (t *Target) resolveTLS() error {
+	resolved := t.TLSConfig
+	for _, f := range []struct {
+		key, path string
+		set       func(string)
+	}{
+		{"ca_file", t.TLSConfig.CAFile, func(v string) { resolved.CA, resolved.CAFile = v, "" }},
+		{"cert_file", t.TLSConfig.CertFile, func(v string) { resolved.Cert, resolved.CertFile = v, "" }},
+		{"key_file", t.TLSConfig.KeyFile, func(v string) { resolved.Key, resolved.KeyFile = commoncfg.Secret(v), "" }},
+	} {
+		if f.path == "" {
+			continue
+		}
+		b, err := readFile(f.path, MaxTLSFileBytes)
+		if err != nil {
+			return &keyError{key: "tls_config." + f.key, msg: fmt.Sprintf("cannot read %s: %s", f.path, cause(err)), err: err}
+		}
+		f.set(string(b))
+	}
+	t.tls = &resolved
+	return nil
 }
 
 // Names returns the target names in sorted order.
@@ -144,19 +160,22 @@ func (d Duration) MarshalYAML() (any, error) {
 	return model.Duration(d).String(), nil
 }
 
-// Load reads, validates and resolves the configuration file. isCheck reports
-// whether a check name is known; config does not own the list of checks.
-func Load(filename string, isCheck func(string) bool) (*Config, error) {
-	content, err := os.ReadFile(filename)
+// CheckKinds returns the target kinds a check applies to, nil when no check
+// has that name; config does not own the list of checks (prober.KindsOf does).
+type CheckKinds func(name string) []Kind
+
+// Load reads, validates and resolves the configuration file.
+func Load(filename string, checks CheckKinds) (*Config, error) {
+	content, err := readSettled(filename)
 	if err != nil {
 		return nil, &Error{File: filename, Msg: "cannot read config file", Err: err}
 	}
-	return Parse(content, filename, isCheck)
+	return Parse(content, filename, checks)
 }
 
 // Parse validates and resolves configuration content; filename locates
 // errors and relative secret and CA files.
-func Parse(content []byte, filename string, isCheck func(string) bool) (*Config, error) {
+func Parse(content []byte, filename string, checks CheckKinds) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(content, &root); err != nil {
 		return nil, yamlError(filename, nil, err)
@@ -183,12 +202,13 @@ func Parse(content []byte, filename string, isCheck func(string) bool) (*Config,
 			return nil, loc.errorf(name, "", "target has no settings; it needs at least url")
 		}
 		t.Name = name
-		warnings, err := t.validate(dir, isCheck)
+		warnings, err := t.validate(dir, checks)
 		if err != nil {
 			return nil, loc.wrap(name, err)
 		}
 		cfg.Warnings = append(cfg.Warnings, warnings...)
 		sum.Write([]byte(t.Auth.credential))
+		sum.Write([]byte(t.tls.CA + t.tls.Cert + string(t.tls.Key))) // a rotated CA or certificate is a change
 	}
 	copy(cfg.Checksum[:], sum.Sum(nil))
 	return cfg, nil
@@ -208,7 +228,7 @@ func keyErrorf(key, format string, args ...any) error {
 	return &keyError{key: key, msg: fmt.Sprintf(format, args...)}
 }
 
-func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []string, err error) {
+func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err error) {
 	if !targetNameRE.MatchString(t.Name) {
 		return nil, keyErrorf("", "target name must match %s", targetNameRE)
 	}
@@ -227,39 +247,36 @@ func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []str
 		t.Timeout = Duration(DefaultTimeout)
 	} else if t.Timeout < 0 {
 		return nil, keyErrorf("timeout", "must be positive")
+	} else if time.Duration(t.Timeout) > MaxTimeout {
+		return nil, keyErrorf("timeout", "must be at most %s", model.Duration(MaxTimeout))
 	}
 	if t.MinInterval < 0 {
 		return nil, keyErrorf("min_interval", "must not be negative")
 	}
-	if t.RouteCode == "" {
-		t.RouteCode = DefaultRouteCode
-	} else if !routeCodeRE.MatchString(t.RouteCode) {
-		return nil, keyErrorf("route_code", "%q must match %s", t.RouteCode, routeCodeRE)
-	}
-	if t.ModelingAppHubID == "" {
-		t.ModelingAppHubID = DefaultModelingAppHubID
-	}
-	if t.ClimateAppHubID == "" {
-		t.ClimateAppHubID = DefaultClimateAppHubID
+	if err := t.validateKindKeys(); err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for _, c := range t.Checks {
-		if !isCheck(c) {
-			return nil, keyErrorf("checks", "unknown check %q", c)
+		if err := checkApplies(checks, c, t.Kind); err != nil {
+			return nil, keyErrorf("checks", "%s", err)
 		}
 		if seen[c] {
 			return nil, keyErrorf("checks", "check %q listed twice", c)
 		}
 		seen[c] = true
 	}
-	if err := t.validateExtras(isCheck); err != nil {
+	if err := t.validateExtras(checks); err != nil {
 		return nil, err
 	}
 	t.TLSConfig.SetDirectory(dir)
 	if err := t.TLSConfig.Validate(); err != nil {
 		return nil, &keyError{key: "tls_config", msg: err.Error(), err: err}
 	}
-	if _, err := commoncfg.NewTLSConfig(&t.TLSConfig); err != nil {
+	if err := t.resolveTLS(); err != nil {
+		return nil, err
+	}
+	if _, err := commoncfg.NewTLSConfig(t.tls); err != nil {
 		return nil, &keyError{key: "tls_config", msg: err.Error(), err: err}
 	}
 	if err := t.ProxyConfig.Validate(); err != nil {
@@ -270,14 +287,6 @@ func (t *Target) validate(dir string, isCheck func(string) bool) (warnings []str
 
 // maxDisplayName bounds a display name, which every page and table shows.
 const maxDisplayName = 120
-
-func kindList() string {
-	names := make([]string, len(Kinds))
-	for i, k := range Kinds {
-		names[i] = string(k)
-	}
-	return strings.Join(names, ", ")
-}
 
 // Label is the name people see: the display name, else the target name.
 func (t *Target) Label() string {

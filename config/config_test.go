@@ -2,10 +2,14 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,12 +17,18 @@ import (
 )
 
 // knownChecks stands in for the prober's registry, which config must not import.
-func knownChecks(name string) bool {
+func knownChecks(name string) []config.Kind {
 	switch name {
-	case "http_2xx", "dhis2_ping", "dhis2_system_info", "dhis2_chap_system_info":
-		return true
+	case "http_2xx":
+		return config.Kinds
+	case "dhis2_ping", "dhis2_system_info", "dhis2_chap_system_info":
+		return []config.Kind{config.KindDHIS2}
+	case "ocs_health", "ocs_info":
+		return []config.Kind{config.KindOCS}
+	case "chapkit_health":
+		return []config.Kind{config.KindChapkit}
 	}
-	return false
+	return nil
 }
 
 func setEnv(t *testing.T) {
@@ -37,10 +47,11 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 		{"unknown-key", `testdata/invalid/unknown-key.yml:5: target "prod": unknown key "tokn_env"`},
 		{"bad-duration", `testdata/invalid/bad-duration.yml:4: target "prod": invalid duration (want e.g. 10s, 1m30s)`},
 		{"negative-timeout", `testdata/invalid/negative-timeout.yml:4: target "prod": invalid duration (want e.g. 10s, 1m30s)`},
+		{"timeout-too-long", `testdata/invalid/timeout-too-long.yml:4: target "prod": timeout: must be at most 5m`},
 		{"two-auth-modes", `testdata/invalid/two-auth-modes.yml:4: target "prod": auth: choose one of token (token, token_env, token_file) or username with a password, not both`},
 		{"missing-env", `testdata/invalid/missing-env.yml:5: target "prod": auth.token_env: environment variable CHAP_TEST_UNSET is not set`},
 		{"empty-env", `testdata/invalid/empty-env.yml:5: target "prod": auth.token_env: environment variable CHAP_TEST_EMPTY is empty`},
-		{"unreadable-secret-file", `testdata/invalid/unreadable-secret-file.yml:6: target "prod": auth.password_file: cannot read password file testdata/invalid/does-not-exist.txt`},
+		{"unreadable-secret-file", `testdata/invalid/unreadable-secret-file.yml:6: target "prod": auth.password_file: cannot read password file testdata/invalid/does-not-exist.txt: no such file or directory`},
 		{"username-without-password", `testdata/invalid/username-without-password.yml:4: target "prod": auth: username "ops" needs password_env, password_file or password`},
 		{"password-without-username", `testdata/invalid/password-without-username.yml:4: target "prod": auth: a password needs a username`},
 		{"two-token-sources", `testdata/invalid/two-token-sources.yml:4: target "prod": auth: give the token once: token, token_env or token_file`},
@@ -56,12 +67,23 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 		{"empty", `testdata/invalid/empty.yml: config file is empty; it needs a targets: section`},
 		{"checks-not-a-list", `testdata/invalid/checks-not-a-list.yml:4: target "prod": wrong type: a string where a list was expected`},
 		{"duplicate-target", `testdata/invalid/duplicate-target.yml:4: target "prod": mapping key "prod" already defined at line 2`},
-		{"missing-ca-file", `testdata/invalid/missing-ca-file.yml:4: target "prod": tls_config: unable to read CA cert`},
+		{"missing-ca-file", `testdata/invalid/missing-ca-file.yml:5: target "prod": tls_config.ca_file: cannot read testdata/invalid/missing-ca.pem: no such file or directory`},
 		{"second-target-bad", `testdata/invalid/second-target-bad.yml:7: target "bad": auth.token_env: environment variable CHAP_TEST_UNSET is not set`},
 		{"unknown-top-level", `testdata/invalid/unknown-top-level.yml:4: unknown key "global"`},
 		{"unknown-kind", `testdata/invalid/unknown-kind.yml:3: target "prod": kind: unknown kind "dhis3" (want one of dhis2, ocs, chapkit)`},
 		{"long-display-name", `testdata/invalid/long-display-name.yml:3: target "prod": display_name: is longer than 120 bytes`},
 		{"target-null", `testdata/invalid/target-null.yml:2: target "prod": target has no settings; it needs at least url`},
+		{"ocs-credentials", `testdata/invalid/ocs-credentials.yml:5: target "climate": auth: an ocs target takes no credentials: Open Climate Service endpoints are public`},
+		{"chapkit-credentials", `testdata/invalid/chapkit-credentials.yml:5: target "ewars": auth: a chapkit target takes no credentials: chapkit health endpoints are unauthenticated by convention, and a DHIS2 token means nothing to a chapkit service`},
+		{"check-of-another-kind", `testdata/invalid/check-of-another-kind.yml:5: target "climate": checks: check dhis2_ping does not apply to kind ocs`},
+		{"ocs-check-on-dhis2", `testdata/invalid/ocs-check-on-dhis2.yml:4: target "prod": checks: check ocs_health does not apply to kind dhis2`},
+		{"route-code-on-ocs", `testdata/invalid/route-code-on-ocs.yml:5: target "climate": route_code: applies only to kind dhis2, not ocs`},
+		{"app-hub-id-on-chapkit", `testdata/invalid/app-hub-id-on-chapkit.yml:5: target "ewars": modeling_app_hub_id: applies only to kind dhis2, not chapkit`},
+		{"climate-app-on-ocs", `testdata/invalid/climate-app-on-ocs.yml:5: target "climate": climate_app_hub_id: applies only to kind dhis2, not ocs`},
+		{"custom-route-on-ocs", `testdata/invalid/custom-route-on-ocs.yml:8: target "climate": custom_checks[0].route: route: true runs through DHIS2's chap route and needs kind dhis2, not ocs`},
+		{"custom-requires-other-kind", `testdata/invalid/custom-requires-other-kind.yml:8: target "ewars": custom_checks[0].requires: check "models" requires dhis2_ping, which does not apply to kind chapkit`},
+		{"health-path-on-dhis2", `testdata/invalid/health-path-on-dhis2.yml:4: target "prod": health_path: applies only to kind chapkit, not dhis2`},
+		{"bad-health-path", `testdata/invalid/bad-health-path.yml:5: target "ewars": health_path: "health?x=1" must be a path like /health: start with / and have no query or fragment`},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -215,16 +237,119 @@ func TestChecksumFollowsSecrets(t *testing.T) {
 	}
 }
 
-func TestSecretFileIsBounded(t *testing.T) {
+// TestFilesAreRegularBoundedAndNeverBlock: every file a load reads (the
+// config, secret files, TLS files) must be a regular file within its size
+// cap; a FIFO or a device fails the load at once with the reason, where it
+// once hung the load (and every reload after it) or read without end.
+func TestFilesAreRegularBoundedAndNeverBlock(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "chap.yml")
-	content := "targets:\n  prod:\n    url: https://dhis2.example.org\n    auth: {token_file: /dev/zero}\n"
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := config.Load(path, knownChecks)
-	want := path + `:4: target "prod": auth.token_file: token file /dev/zero is larger than 65536 bytes; is it the right file?`
-	if err == nil || err.Error() != want {
-		t.Errorf("error = %v, want %s", err, want)
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, make([]byte, config.MaxSecretFileBytes+1), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	tests := []struct {
+		name, target, want string
+	}{
+		{"token file is a FIFO", "auth: {token_file: " + fifo + "}", `auth.token_file: cannot read token file ` + fifo + `: not a regular file (a named pipe)`},
+		{"password file is a FIFO", "auth: {username: u, password_file: " + fifo + "}", `auth.password_file: cannot read password file ` + fifo + `: not a regular file (a named pipe)`},
+		{"token file is /dev/zero", "auth: {token_file: /dev/zero}", `auth.token_file: cannot read token file /dev/zero: not a regular file (a device)`},
+		{"token file too large", "auth: {token_file: " + big + "}", `auth.token_file: cannot read token file ` + big + `: larger than 65536 bytes; is it the right file?`},
+		{"token file is a directory", "auth: {token_file: " + dir + "}", `auth.token_file: cannot read token file ` + dir + `: not a regular file (a directory)`},
+		{"CA file is a FIFO", "tls_config: {ca_file: " + fifo + "}", `tls_config.ca_file: cannot read ` + fifo + `: not a regular file (a named pipe)`},
+		{"CA file is /dev/zero", "tls_config: {ca_file: /dev/zero}", `tls_config.ca_file: cannot read /dev/zero: not a regular file (a device)`},
+		{"missing token file says why", "auth: {token_file: " + dir + "/nope}", `auth.token_file: cannot read token file ` + dir + `/nope: no such file or directory`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "chap.yml")
+			content := "targets:\n  prod:\n    url: https://dhis2.example.org\n    " + tt.target + "\n"
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			err := loadWithin(t, path)
+			if want := path + `:4: target "prod": ` + tt.want; err == nil || err.Error() != want {
+				t.Errorf("error = %v\nwant %s", err, want)
+			}
+		})
+	}
+	t.Run("config file is a FIFO", func(t *testing.T) {
+		if err := loadWithin(t, fifo); err == nil || err.Error() != fifo+": cannot read config file: not a regular file (a named pipe)" {
+			t.Errorf("error = %v", err)
+		}
+	})
+}
+
+// loadWithin loads path, failing the test if that takes more than 5s.
+func loadWithin(t *testing.T, path string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { _, err := config.Load(path, knownChecks); done <- err }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatalf("loading %s blocked", path)
+		return nil
+	}
+}
+
+// TestLoadNeverAppliesAHalfWrittenFile: a file rewritten in place, slowly,
+// over and over, while loads run: every load that succeeds has every
+// target, never the part written so far.
+func TestLoadNeverAppliesAHalfWrittenFile(t *testing.T) {
+	const targets = 200
+	var b strings.Builder
+	b.WriteString("targets:\n")
+	for i := range targets {
+		fmt.Fprintf(&b, "  t%03d: {url: https://dhis2.example.org}\n", i)
+	}
+	content := []byte(b.String())
+	lines := strings.SplitAfter(b.String(), "\n")
+	path := filepath.Join(t.TempDir(), "chap.yml")
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	writerDone := make(chan struct{})
+	go func() { // rewrites in place in chunks, as an editor or a careless script does
+		defer close(writerDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for chunk := range slices.Chunk(lines, 20) { // whole lines: every prefix is a valid, shorter config
+				_, _ = f.Write([]byte(strings.Join(chunk, "")))
+				time.Sleep(2 * time.Millisecond)
+			}
+			f.Close()
+			time.Sleep(time.Duration(rand.IntN(250)) * time.Millisecond)
+		}
+	}()
+	loaded, failed := 0, 0
+	for range 40 {
+		time.Sleep(time.Duration(rand.IntN(40)) * time.Millisecond)
+		cfg, err := config.Load(path, knownChecks)
+		switch {
+		case err != nil:
+			failed++ // the previous configuration stays; acceptable, a partial one is not
+		case len(cfg.Targets) != targets:
+			t.Errorf("loaded %d of %d targets from a file being written", len(cfg.Targets), targets)
+		default:
+			loaded++
+		}
+	}
+	close(stop)
+	<-writerDone
+	t.Logf("%d loads succeeded with every target, %d gave up", loaded, failed)
 }

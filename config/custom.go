@@ -41,7 +41,7 @@ type CustomCheck struct {
 }
 
 // validateExtras checks labels and custom checks, filling defaults.
-func (t *Target) validateExtras(isCheck func(string) bool) error {
+func (t *Target) validateExtras(checks CheckKinds) error {
 	for _, name := range slices.Sorted(maps.Keys(t.Labels)) {
 		switch {
 		case strings.HasPrefix(name, "__"):
@@ -59,7 +59,7 @@ func (t *Target) validateExtras(isCheck func(string) bool) error {
 			return keyErrorf(key, "name is required")
 		case !customNameRE.MatchString(c.Name):
 			return keyErrorf(key+".name", "%q must match %s", c.Name, customNameRE)
-		case isCheck(c.Name):
+		case checks(c.Name) != nil:
 			return keyErrorf(key+".name", "%q is a built-in check; choose another name", c.Name)
 		case custom[c.Name] != nil:
 			return keyErrorf(key+".name", "custom check %q defined twice", c.Name)
@@ -72,8 +72,14 @@ func (t *Target) validateExtras(isCheck func(string) bool) error {
 	for i, c := range t.CustomChecks {
 		key := fmt.Sprintf("custom_checks[%d].requires", i)
 		for _, r := range c.Requires {
-			if !isCheck(r) && custom[r] == nil {
+			if custom[r] != nil {
+				continue
+			}
+			switch kinds := checks(r); {
+			case kinds == nil:
 				return keyErrorf(key, "check %q requires unknown check %q", c.Name, r)
+			case !slices.Contains(kinds, t.Kind):
+				return keyErrorf(key, "check %q requires %s, which does not apply to kind %s", c.Name, r, t.Kind)
 			}
 		}
 		if cycle := requirementCycle(c.Name, custom, nil); cycle != nil {

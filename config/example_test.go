@@ -14,7 +14,7 @@ import (
 
 func TestExampleParses(t *testing.T) {
 	t.Setenv("PROD_DHIS2_TOKEN", "d2pat_example")
-	cfg, err := config.Parse([]byte(config.Example), "example.yml", prober.Known)
+	cfg, err := config.Parse([]byte(config.Example), "example.yml", prober.KindsOf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,8 +23,31 @@ func TestExampleParses(t *testing.T) {
 	}
 }
 
-// templateKeyRE matches a key inside a target, active or commented out.
-var templateKeyRE = regexp.MustCompile(`^( {4,})(?:# ?)?(?:- )?([a-z_]+):`)
+// TestExampleOtherKindsParse: the commented ocs and chapkit targets at the
+// end of the template are valid once uncommented.
+func TestExampleOtherKindsParse(t *testing.T) {
+	_, block, ok := strings.Cut(config.Example, "  # nepal-ocs:")
+	if !ok {
+		t.Fatal("the template has no commented nepal-ocs target")
+	}
+	var lines []string
+	for _, line := range strings.Split("  # nepal-ocs:"+block, "\n") {
+		if line, ok := strings.CutPrefix(line, "  # "); ok {
+			lines = append(lines, "  "+line)
+		}
+	}
+	cfg, err := config.Parse([]byte("targets:\n"+strings.Join(lines, "\n")), "example.yml", prober.KindsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Targets["nepal-ocs"].Kind != config.KindOCS || cfg.Targets["ewars-model"].Kind != config.KindChapkit {
+		t.Errorf("kinds = %s, %s", cfg.Targets["nepal-ocs"].Kind, cfg.Targets["ewars-model"].Kind)
+	}
+}
+
+// templateKeyRE matches a key inside a target, active or commented out
+// (also inside a commented-out target: "  #   kind: ocs").
+var templateKeyRE = regexp.MustCompile(`^( {4,}(?:# ?)?| {2}# {2,})(?:- )?([a-z_]+):`)
 
 // TestExampleAndReadmeAgree: every key of the template is in the README's
 // configuration section, and every key the README's reference table

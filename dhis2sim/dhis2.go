@@ -43,11 +43,12 @@ type obj = map[string]any
 
 // target is what a request path asks for.
 type target struct {
-	ep    Endpoint
-	api   bool   // under /api/: needs credentials, errors are WebMessages
-	run   bool   // runs a route, i.e. goes to chap-core
-	route string // route code or id, when run
-	sub   string // path below run, starting with "/", when run
+	ep      Endpoint
+	service bool   // answered by an OCS or chapkit service (FastAPI): errors are {"detail":...}
+	api     bool   // under /api/: needs credentials, errors are WebMessages
+	run     bool   // runs a route, i.e. goes to chap-core
+	route   string // route code or id, when run
+	sub     string // path below run, starting with "/", when run
 }
 
 // classify maps a request path to its endpoint.
@@ -108,6 +109,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := classify(r.URL.Path)
+	if s.opts.Service != ServiceDHIS2 {
+		t = s.classifyService(r.URL.Path)
+	}
 	rec := &statusRecorder{ResponseWriter: w}
 	start := time.Now()
 	s.serve(rec, r, t, s.State())
@@ -133,6 +137,8 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request, t target, st State) 
 		return
 	}
 	switch {
+	case t.service:
+		s.serveService(w, r, t, st)
 	case t.ep == Root:
 		redirect(w, loginPath)
 	case t.ep == Login:
@@ -215,7 +221,7 @@ func authScheme(r *http.Request) string {
 func writeFault(w http.ResponseWriter, t target, f Fault) bool {
 	code := cmp.Or(f.Status, http.StatusOK)
 	jsonType := dhis2JSON
-	if t.run {
+	if t.run || t.service {
 		jsonType = chapJSON
 	}
 	switch {
@@ -231,7 +237,7 @@ func writeFault(w http.ResponseWriter, t target, f Fault) bool {
 		writeBody(w, code, jsonType, `{"key":"dhis2-chapmodeling-app","name":"Modeling"}`)
 	case f.WrongShape:
 		writeBody(w, code, jsonType, `[{"status":"OK"}]`)
-	case f.Status != 0 && t.run:
+	case f.Status != 0 && (t.run || t.service):
 		writeDetail(w, f.Status, http.StatusText(f.Status))
 	case f.Status != 0:
 		writeWebMessage(w, f.Status, http.StatusText(f.Status))

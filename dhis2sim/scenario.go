@@ -50,6 +50,14 @@ func Scenarios() []Scenario {
 		{"remote-server-not-allowed", "the route URL is not in route.remote_servers_allowed: running it is 503", func(st *State) { st.RemoteServerNotAllowed = true }},
 		{"route-forbidden", "the user may not run the route: 403", func(st *State) { st.RouteForbidden = true }},
 		{"not-dhis2", "some other web server: /api/me and /api/system/info are plain 404", fault(notFound, Me, SystemInfo)},
+		// OCS and chapkit services.
+		{"degraded", "ocs, chapkit: /health reports degraded (chapkit: its redis check)", func(st *State) { st.HealthStatus = "degraded" }},
+		{"unhealthy", "ocs, chapkit: /health reports unhealthy, still with 200 (chapkit: its database check)", func(st *State) { st.HealthStatus = "unhealthy" }},
+		{"unhealthy-503", "ocs, chapkit: /health reports unhealthy with 503, as newer servicekit answers", func(st *State) { st.HealthStatus, st.UnhealthyIs503 = "unhealthy", true }},
+		{"health-missing", "ocs, chapkit: /health is 404, as on some other server", fault(Fault{Status: 404}, Health)},
+		{"health-not-json", "ocs, chapkit: /health answers an HTML login page with 200, as a proxy in front would", fault(Fault{LoginPage: true}, Health)},
+		{"info-missing", "ocs: /info is 404", fault(Fault{Status: 404}, Info)},
+		{"capabilities-not-json", "ocs: / answers truncated JSON instead of the openEO capabilities", fault(Fault{MalformedJSON: true}, Capabilities)},
 	}
 }
 

@@ -41,6 +41,18 @@ type Options struct {
 	ChapCoreVersion string
 	// RouteCode is the code of the DHIS2 route to chap-core; empty means "chap".
 	RouteCode string
+	// Service is what the Sim serves: DHIS2 (the default), an Open
+	// Climate Service or a chapkit service.
+	Service Service
+	// ServiceVersion is the version an OCS or chapkit service reports;
+	// empty means "0.1.0".
+	ServiceVersion string
+	// HealthPath is where a chapkit service serves its health; empty
+	// means "/health" (older chapkit used "/api/v1/health").
+	HealthPath string
+	// ReadWrite makes an OCS report read_only false; public demo
+	// deployments run read-only.
+	ReadWrite bool
 }
 
 func (o Options) withDefaults() Options {
@@ -56,6 +68,9 @@ func (o Options) withDefaults() Options {
 	def(&o.DHIS2Revision, "a1b2c3d")
 	def(&o.ChapCoreVersion, "2.1.0")
 	def(&o.RouteCode, "chap")
+	def((*string)(&o.Service), string(ServiceDHIS2))
+	def(&o.ServiceVersion, "0.1.0")
+	def(&o.HealthPath, "/health")
 	return o
 }
 
@@ -74,12 +89,15 @@ const (
 	ChapReady      Endpoint = "chap_ready"       // /api/routes/{code-or-id}/run/health/ready
 	ChapSystemInfo Endpoint = "chap_system_info" // /api/routes/{code-or-id}/run/ system/info, v1/system-info, system-info, v1/version, version
 	Apps           Endpoint = "apps"             // /api/apps
+	Health         Endpoint = "health"           // OCS and chapkit: GET /health (chapkit: Options.HealthPath)
+	Info           Endpoint = "info"             // OCS: GET /info; chapkit: GET /api/v1/info
+	Capabilities   Endpoint = "capabilities"     // OCS: GET /, openEO capabilities as JSON when asked for, else the landing page
 	Other          Endpoint = "other"            // anything else, including other route run sub-paths
 )
 
 // Endpoints lists every Endpoint, in the order a checker would visit them.
 func Endpoints() []Endpoint {
-	return []Endpoint{Root, Login, Me, SystemInfo, Routes, ChapHealth, ChapReady, ChapSystemInfo, Apps, Other}
+	return []Endpoint{Root, Login, Me, SystemInfo, Routes, ChapHealth, ChapReady, ChapSystemInfo, Apps, Health, Info, Capabilities, Other}
 }
 
 // Fault overrides how one endpoint answers. The zero value behaves normally.
@@ -151,6 +169,13 @@ type State struct {
 	RemoteServerNotAllowed bool `json:"remote_server_not_allowed,omitempty"`
 	// RouteForbidden makes running the route 403: the user lacks sharing and authorities.
 	RouteForbidden bool `json:"route_forbidden,omitempty"`
+	// HealthStatus is the status an OCS or chapkit /health reports; empty
+	// means healthy. A chapkit service reports degraded through its redis
+	// check and unhealthy through its database check.
+	HealthStatus string `json:"health_status,omitempty"`
+	// UnhealthyIs503 answers an unhealthy /health with 503, as newer
+	// servicekit does; chapkit's documented behaviour is 200 whatever the status.
+	UnhealthyIs503 bool `json:"unhealthy_is_503,omitempty"`
 }
 
 // clone copies st deeply enough that the copy can be changed freely.

@@ -19,7 +19,7 @@ const (
 	// revisions, subsystem names.
 	MaxLabelBytes = 128
 	// MaxSubsystems bounds the subsystems one result reports, and so the
-	// chap_core_subsystem_up series of one probe.
+	// chap_check_subsystem_up series of one check.
 	MaxSubsystems = 64
 	// MaxListedItems bounds the items a message lists before "and N more".
 	MaxListedItems = 10

@@ -21,7 +21,7 @@ func planTarget(t *config.Target, selected []string) ([]*registration, error) {
 		extra[def.Name] = &registration{name: def.Name, requires: def.Requires, check: customCheck{def: def}}
 		selected = append(selected, def.Name)
 	}
-	return planWith(selected, extra)
+	return planWith(t.Kind, selected, extra)
 }
 
 // customCheck runs a check declared in the configuration: one
@@ -50,7 +50,7 @@ func (c customCheck) Run(ctx context.Context, s *Session) Result {
 	if c.def.JSONPath == "" && c.def.VersionPath == "" {
 		return OK("%s answered %d", path, resp.StatusCode)
 	}
-	if err := requireJSON(resp, path); err != nil {
+	if err := requireJSON(resp, path, s.Target.Kind); err != nil {
 		return Failed(err)
 	}
 	doc, err := decodeAny(resp.Body)

@@ -11,9 +11,9 @@ import (
 
 func init() {
 	Register("dhis2_chap_modeling_app", []string{"dhis2_chap_route"},
-		appCheck{label: "Modeling app", hubID: func(t *config.Target) string { return t.ModelingAppHubID }})
+		appCheck{label: "Modeling app", hubID: func(t *config.Target) string { return t.ModelingAppHubID }}, AppliesTo(config.KindDHIS2))
 	Register("dhis2_chap_climate_app", []string{"dhis2_chap_route"},
-		appCheck{label: "Climate app", hubID: func(t *config.Target) string { return t.ClimateAppHubID }})
+		appCheck{label: "Climate app", hubID: func(t *config.Target) string { return t.ClimateAppHubID }}, AppliesTo(config.KindDHIS2))
 }
 
 // appCheck finds one DHIS2 app by its App Hub id (keys and names change with

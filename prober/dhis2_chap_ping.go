@@ -1,9 +1,13 @@
 package prober
 
-import "context"
+import (
+	"context"
+
+	"github.com/dhis2-chap/chap_exporter/config"
+)
 
 func init() {
-	Register("dhis2_chap_ping", []string{"dhis2_chap_route"}, CheckFunc(checkChapPing))
+	Register("dhis2_chap_ping", []string{"dhis2_chap_route"}, CheckFunc(checkChapPing), AppliesTo(config.KindDHIS2))
 }
 
 // checkChapPing calls chap-core's liveness endpoint through the route. Any

@@ -1,9 +1,13 @@
 package prober
 
-import "context"
+import (
+	"context"
+
+	"github.com/dhis2-chap/chap_exporter/config"
+)
 
 func init() {
-	Register("dhis2_chap_route", []string{"dhis2_ping"}, CheckFunc(checkChapRoute))
+	Register("dhis2_chap_route", []string{"dhis2_ping"}, CheckFunc(checkChapRoute), AppliesTo(config.KindDHIS2))
 }
 
 // checkChapRoute looks the route up by code (ids differ per server); a

@@ -3,10 +3,12 @@ package prober
 import (
 	"context"
 	"strings"
+
+	"github.com/dhis2-chap/chap_exporter/config"
 )
 
 func init() {
-	Register("dhis2_chap_system_info", []string{"dhis2_chap_ping"}, CheckFunc(checkChapSystemInfo))
+	Register("dhis2_chap_system_info", []string{"dhis2_chap_ping"}, CheckFunc(checkChapSystemInfo), AppliesTo(config.KindDHIS2))
 }
 
 // chapVersionPaths are where chap-core versions have published their
@@ -23,7 +25,7 @@ func checkChapSystemInfo(ctx context.Context, s *Session) Result {
 			}
 			return Failed(err)
 		}
-		if err := requireJSON(resp, path); err != nil {
+		if err := requireJSON(resp, path, s.Target.Kind); err != nil {
 			return Failed(err)
 		}
 		version, revision, err := parseChapInfo(resp.Body)

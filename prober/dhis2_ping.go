@@ -1,9 +1,13 @@
 package prober
 
-import "context"
+import (
+	"context"
+
+	"github.com/dhis2-chap/chap_exporter/config"
+)
 
 func init() {
-	Register("dhis2_ping", nil, CheckFunc(checkDHIS2Ping))
+	Register("dhis2_ping", nil, CheckFunc(checkDHIS2Ping), AppliesTo(config.KindDHIS2))
 }
 
 // checkDHIS2Ping asks who we are: the cheapest call that proves DHIS2 is up

@@ -1,9 +1,13 @@
 package prober
 
-import "context"
+import (
+	"context"
+
+	"github.com/dhis2-chap/chap_exporter/config"
+)
 
 func init() {
-	Register("dhis2_system_info", []string{"dhis2_ping"}, CheckFunc(checkDHIS2SystemInfo))
+	Register("dhis2_system_info", []string{"dhis2_ping"}, CheckFunc(checkDHIS2SystemInfo), AppliesTo(config.KindDHIS2))
 }
 
 // checkDHIS2SystemInfo reads the DHIS2 version; a 404 here means the server

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/dhis2-chap/chap_exporter/config"
 	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
 func init() {
-	// OptIn: it runs only on targets that list it in checks:.
-	prober.Register("example_chap_python", []string{"dhis2_chap_ping"}, prober.CheckFunc(checkChapPython), prober.OptIn())
+	// AppliesTo: the target kinds it runs on. OptIn: only on targets that list it in checks:.
+	prober.Register("example_chap_python", []string{"dhis2_chap_ping"}, prober.CheckFunc(checkChapPython),
+		prober.AppliesTo(config.KindDHIS2), prober.OptIn())
 }
 
 // checkChapPython reports the Python version chap-core runs on.

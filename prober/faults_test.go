@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dhis2-chap/chap_exporter/config"
 	"github.com/dhis2-chap/chap_exporter/dhis2sim"
 	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 	"github.com/dhis2-chap/chap_exporter/prober"
@@ -54,6 +55,8 @@ type faultCase struct {
 	message map[string]string
 	// boundedAlloc asserts the probe allocated less than allocBound.
 	boundedAlloc bool
+	// checks the target runs; nil means a DHIS2 target's builtinChecks.
+	checks []string
 }
 
 // Expectations shared by many rows.
@@ -278,7 +281,92 @@ func faultMatrix() []faultCase {
 		{name: "chap-core 1.2 layout", setup: scenario("chap-core-v1.2"), success: true},
 		{name: "chap-core 1.1 layout", setup: scenario("chap-core-v1.1"), success: true},
 	}
-	return append(cases, shapeCases()...)
+	cases = append(cases, shapeCases()...)
+	return append(cases, serviceFaultCases()...)
+}
+
+// serviceSim serves an OCS or chapkit simulator changed by change and
+// returns the target's YAML body; extra adds keys to it.
+func serviceSim(service dhis2sim.Service, opts dhis2sim.Options, change func(*dhis2sim.State), extra string) func(t *testing.T) string {
+	return func(t *testing.T) string {
+		opts.Service = service
+		sim := dhis2sim.New(opts)
+		sim.Update(change)
+		return fmt.Sprintf("kind: %s\nurl: %s%s", service, serve(t, sim).URL, extra)
+	}
+}
+
+// serviceFaultCases are the rows of the Open Climate Service and chapkit
+// targets: every branch of their checks against the simulator.
+func serviceFaultCases() []faultCase {
+	ocs := func(change func(*dhis2sim.State)) func(t *testing.T) string {
+		return serviceSim(dhis2sim.ServiceOCS, dhis2sim.Options{}, change, "")
+	}
+	chapkit := func(change func(*dhis2sim.State)) func(t *testing.T) string {
+		return serviceSim(dhis2sim.ServiceChapkit, dhis2sim.Options{}, change, "")
+	}
+	sc := func(name string) func(*dhis2sim.State) {
+		return func(st *dhis2sim.State) {
+			if err := dhis2sim.ApplyScenario(st, name); err != nil {
+				panic(err)
+			}
+		}
+	}
+	on := func(ep dhis2sim.Endpoint, f dhis2sim.Fault) func(*dhis2sim.State) {
+		return func(st *dhis2sim.State) { st.SetFault(ep, f) }
+	}
+	healthFails := func(reason string) map[string]string {
+		return map[string]string{"ocs_health": "fail/" + reason, "ocs_info": "skipped/requirement"}
+	}
+	slow := dhis2sim.Fault{Latency: 2 * time.Second}
+	cases := []faultCase{
+		{name: "ocs: healthy", setup: ocs(sc("healthy")), success: true,
+			message: map[string]string{"ocs_info": "Open Climate Service 0.1.0 (openEO 1.2.0, read-only, backend nepal-climate-service-demo)"}},
+		{name: "ocs: degraded", setup: ocs(sc("degraded")), success: true, want: map[string]string{"ocs_health": "warn/not_ready"}},
+		{name: "ocs: unhealthy with 200", setup: ocs(sc("unhealthy")), want: healthFails("not_ready"),
+			message: map[string]string{"ocs_health": "service reports status unhealthy"}},
+		{name: "ocs: unhealthy with 503", setup: ocs(sc("unhealthy-503")), want: healthFails("not_ready")},
+		{name: "ocs: 404 on /health", setup: ocs(sc("health-missing")), want: healthFails("not_found"),
+			message: map[string]string{"ocs_health": "does not look like an Open Climate Service"}},
+		{name: "ocs: /health not JSON", setup: ocs(sc("health-not-json")), want: healthFails("bad_response")},
+		{name: "ocs: /health malformed JSON", setup: ocs(on(dhis2sim.Health, dhis2sim.Fault{MalformedJSON: true})), want: healthFails("bad_response")},
+		{name: "ocs: /health 500", setup: ocs(on(dhis2sim.Health, dhis2sim.Fault{Status: 500})), want: healthFails("http_status")},
+		{name: "ocs: /info missing", setup: ocs(sc("info-missing")), want: map[string]string{"ocs_info": "fail/not_found"},
+			message: map[string]string{"ocs_info": "/info answered 404"}},
+		{name: "ocs: capabilities not JSON", setup: ocs(sc("capabilities-not-json")), want: map[string]string{"ocs_info": "fail/bad_response"},
+			message: map[string]string{"ocs_info": "/ did not return a JSON object"}},
+		{name: "ocs: capabilities of the wrong shape", setup: ocs(on(dhis2sim.Capabilities, dhis2sim.Fault{WrongShape: true})),
+			want: map[string]string{"ocs_info": "fail/bad_response"}, message: map[string]string{"ocs_info": "/ did not return a JSON object (got an array)"}},
+		{name: "ocs: /info answers {}", setup: ocs(on(dhis2sim.Info, dhis2sim.Fault{Body: `{}`})), success: true,
+			message: map[string]string{"ocs_info": "Open Climate Service 0.1.0 (openEO 1.2.0, backend nepal-climate-service-demo)"}},
+		{name: "ocs: slow /health", setup: ocs(on(dhis2sim.Health, slow)), hangs: true, want: healthFails("timeout")},
+		{name: "ocs: slow /info", setup: ocs(on(dhis2sim.Info, slow)), hangs: true, want: map[string]string{"ocs_info": "fail/timeout"}},
+		{name: "ocs: connection refused", setup: func(t *testing.T) string { return "kind: ocs\nurl: " + refusedURL(t) },
+			want: merge(healthFails("connection"), map[string]string{"http_2xx": "fail/connection"})},
+		{name: "chapkit: healthy", setup: chapkit(sc("healthy")), success: true},
+		{name: "chapkit: degraded", setup: chapkit(sc("degraded")), success: true, want: map[string]string{"chapkit_health": "warn/not_ready"},
+			message: map[string]string{"chapkit_health": "service reports status degraded: redis degraded (Redis unavailable: "}},
+		{name: "chapkit: unhealthy with 200", setup: chapkit(sc("unhealthy")), want: map[string]string{"chapkit_health": "fail/not_ready"},
+			message: map[string]string{"chapkit_health": "service reports status unhealthy: database unhealthy (Check failed: "}},
+		{name: "chapkit: unhealthy with 503", setup: chapkit(sc("unhealthy-503")), want: map[string]string{"chapkit_health": "fail/not_ready"}},
+		{name: "chapkit: 404 on /health", setup: chapkit(sc("health-missing")), want: map[string]string{"chapkit_health": "fail/not_found"},
+			message: map[string]string{"chapkit_health": "set health_path"}},
+		{name: "chapkit: /health not JSON", setup: chapkit(sc("health-not-json")), want: map[string]string{"chapkit_health": "fail/bad_response"}},
+		{name: "chapkit: slow /health", setup: chapkit(on(dhis2sim.Health, slow)), hangs: true, want: map[string]string{"chapkit_health": "fail/timeout"}},
+		{name: "chapkit: older layout under /api/v1/health with health_path", success: true,
+			setup: serviceSim(dhis2sim.ServiceChapkit, dhis2sim.Options{HealthPath: "/api/v1/health"}, sc("healthy"), "\nhealth_path: /api/v1/health")},
+		{name: "chapkit: older layout without health_path", want: map[string]string{"chapkit_health": "fail/not_found"},
+			setup: serviceSim(dhis2sim.ServiceChapkit, dhis2sim.Options{HealthPath: "/api/v1/health"}, sc("healthy"), "")},
+		{name: "chapkit: connection refused", setup: func(t *testing.T) string { return "kind: chapkit\nurl: " + refusedURL(t) },
+			want: map[string]string{"chapkit_health": "fail/connection"}},
+	}
+	for i := range cases {
+		cases[i].checks = ocsChecks
+		if strings.HasPrefix(cases[i].name, "chapkit") {
+			cases[i].checks = chapkitChecks
+		}
+	}
+	return cases
 }
 
 // shapeCases are valid JSON of the wrong shape, at every level of every
@@ -336,24 +424,17 @@ func TestFaultMatrix(t *testing.T) {
 	for _, tc := range faultMatrix() {
 		t.Run(tc.name, func(t *testing.T) {
 			target := loadTarget(t, tc.setup(t))
-			p, err := prober.New(target, prober.Options{UserAgent: "chap_exporter/test"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
 			timeout := budget
 			if tc.hangs {
 				timeout = hangBudget
 			}
+			report, elapsed, alloc := measuredProbe(t, target, timeout)
 
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			start := time.Now()
-			report := p.Probe(context.Background(), timeout)
-			elapsed := time.Since(start)
-			runtime.ReadMemStats(&after)
-
-			checkOutcomes(t, report, tc.want, tc.success)
+			checks := tc.checks
+			if checks == nil {
+				checks = builtinChecks
+			}
+			checkOutcomesOf(t, report, checks, tc.want, tc.success)
 			for check, sub := range tc.message {
 				if m := message(report, check); !strings.Contains(m, sub) {
 					t.Errorf("%s message %q lacks %q", check, m, sub)
@@ -362,11 +443,29 @@ func TestFaultMatrix(t *testing.T) {
 			if elapsed > timeout+margin {
 				t.Errorf("probe took %s, budget %s plus margin %s", elapsed, timeout, margin)
 			}
-			if alloc := after.TotalAlloc - before.TotalAlloc; tc.boundedAlloc && alloc > allocBound {
+			if tc.boundedAlloc && alloc > allocBound {
 				t.Errorf("probe allocated %d MiB, want under %d MiB", alloc>>20, allocBound>>20)
 			}
 		})
 	}
+}
+
+// measuredProbe probes target once and says how long that took and how
+// many bytes it allocated.
+func measuredProbe(t *testing.T, target *config.Target, timeout time.Duration) (*prober.Report, time.Duration, uint64) {
+	t.Helper()
+	p, err := prober.New(target, prober.Options{UserAgent: "chap_exporter/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	report := p.Probe(context.Background(), timeout)
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	return report, elapsed, after.TotalAlloc - before.TotalAlloc
 }
 
 // TestServerClosingKeepAliveConnectionsBetweenProbes: a server (or a proxy

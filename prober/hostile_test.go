@@ -2,16 +2,13 @@ package prober_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -115,21 +112,11 @@ func TestHostileAnswersAreBoundedPrintableAndRedacted(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			target := loadTarget(t, tc.setup(t)+"\n"+tc.extra)
-			p, err := prober.New(target, prober.Options{UserAgent: "chap_exporter/test"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			start := time.Now()
-			report := p.Probe(context.Background(), budget)
-			elapsed := time.Since(start)
-			runtime.ReadMemStats(&after)
+			report, elapsed, alloc := measuredProbe(t, target, budget)
 			if elapsed > budget+margin {
 				t.Errorf("probe took %s, budget %s plus margin %s", elapsed, budget, margin)
 			}
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > allocBound {
+			if alloc > allocBound {
 				t.Errorf("probe allocated %d MiB, want under %d MiB", alloc>>20, allocBound>>20)
 			}
 			if m := message(report, tc.check); !strings.Contains(m, tc.message) {
@@ -197,4 +184,63 @@ func jsonText(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestHugeResponseHeadersAreRefused: a server answering with endless
+// headers fails the check instead of being read without limit.
+func TestHugeResponseHeadersAreRefused(t *testing.T) {
+	url := rawListener(t, func(c net.Conn) {
+		defer c.Close()
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+			return
+		}
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+		line := "X-Filler: " + strings.Repeat("a", 1000) + "\r\n"
+		for range 1000 { // 1 MB of headers
+			if _, err := c.Write([]byte(line)); err != nil {
+				return
+			}
+		}
+		fmt.Fprintf(c, "\r\n{\"username\":\"admin\"}")
+	})
+	report := probe(t, loadTarget(t, tokenAuth(t, url)+"\nchecks: [dhis2_ping]"), budget)
+	r := result(t, report, "dhis2_ping")
+	if r.Status != prober.StatusFail || !strings.Contains(r.Message, "header") {
+		t.Errorf("dhis2_ping = %s %q, want a failure about the headers", r.Status, r.Message)
+	}
+}
+
+// TestFrontPageRedirectsStayOnHTTPAndOffLinkLocal: http_2xx follows
+// redirects only to http and https, never to a link-local address (where
+// cloud metadata answers), whether named by a redirect or dialed directly.
+func TestFrontPageRedirectsStayOnHTTPAndOffLinkLocal(t *testing.T) {
+	redirectTo := func(location string) func(t *testing.T) string {
+		return func(t *testing.T) string {
+			return tokenAuth(t, serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Location", location)
+				w.WriteHeader(http.StatusFound)
+			})).URL)
+		}
+	}
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T) string
+		message string
+	}{
+		{"metadata address", redirectTo("http://169.254.169.254/latest/meta-data/"), "169.254.169.254, a link-local (cloud metadata) address"},
+		{"IPv6 link-local", redirectTo("http://[fe80::1]/"), "fe80::1, a link-local"},
+		{"file scheme", redirectTo("file:///etc/passwd"), `redirected to a "file" URL; only http and https are followed`},
+		{"gopher scheme", redirectTo("gopher://127.0.0.1:70/"), `redirected to a "gopher" URL`},
+		{"link-local target dialed", func(t *testing.T) string { return tokenAuth(t, "http://169.254.0.1:9") },
+			"refused to connect to 169.254.0.1, a link-local"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			report := probe(t, loadTarget(t, tt.setup(t)+"\nchecks: [http_2xx]"), hangBudget)
+			r := result(t, report, "http_2xx")
+			if r.Status != prober.StatusFail || !strings.Contains(r.Message, tt.message) {
+				t.Errorf("http_2xx = %s %q, want a failure with %q", r.Status, r.Message, tt.message)
+			}
+		})
+	}
 }

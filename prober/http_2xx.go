@@ -1,9 +1,15 @@
 package prober
 
-import "context"
+import (
+	"context"
+
+	"github.com/dhis2-chap/chap_exporter/config"
+)
 
 func init() {
-	Register("http_2xx", nil, CheckFunc(checkHTTP2xx))
+	Register("http_2xx", nil, CheckFunc(checkHTTP2xx), AppliesTo(config.Kinds...),
+		// A chapkit service has a page at / only when built with a landing page.
+		OptIn(config.KindChapkit))
 }
 
 // checkHTTP2xx loads the server's front page without credentials, as a

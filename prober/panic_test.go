@@ -14,7 +14,7 @@ import (
 // message hides the secret.
 func TestPanicBecomesErrorWithoutSecrets(t *testing.T) {
 	t.Setenv("PANIC_TOKEN", "d2pat_panic-canary")
-	cfg, err := config.Parse([]byte("targets:\n  t:\n    url: http://127.0.0.1:1\n    auth: {token_env: PANIC_TOKEN}\n    checks: [dhis2_ping]\n"), "chap.yml", Known)
+	cfg, err := config.Parse([]byte("targets:\n  t:\n    url: http://127.0.0.1:1\n    auth: {token_env: PANIC_TOKEN}\n    checks: [dhis2_ping]\n"), "chap.yml", KindsOf)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,10 @@ import (
 	"github.com/dhis2-chap/chap_exporter/config"
 )
 
+// MaxResponseHeaderBytes bounds the response headers read from a server;
+// DHIS2's are a few KiB.
+const MaxResponseHeaderBytes = 64 << 10
+
 // Options tune a Prober.
 type Options struct {
 	// UserAgent is sent on every request, e.g. "chap_exporter/1.0.0".
@@ -65,7 +69,7 @@ type Prober struct {
 func New(t *config.Target, opts Options) (*Prober, error) {
 	selected := t.Checks
 	if len(selected) == 0 {
-		selected = Names()
+		selected = Names(t.Kind)
 	}
 	checks, err := planTarget(t, selected)
 	if err != nil {
@@ -81,20 +85,21 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 			requires[i] = append(requires[i], index[r])
 		}
 	}
-	tlsConfig, err := commoncfg.NewTLSConfig(&t.TLSConfig)
+	tlsConfig, err := commoncfg.NewTLSConfig(t.TLS())
 	if err != nil {
 		return nil, fmt.Errorf("target %q: tls_config: %w", t.Name, err)
 	}
 	transport := &http.Transport{
-		Proxy:                 t.ProxyConfig.Proxy(),
-		ProxyConnectHeader:    t.ProxyConfig.GetProxyConnectHeader(),
-		DialContext:           (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tlsConfig,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16,
-		MaxIdleConnsPerHost:   8,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
+		Proxy:                  t.ProxyConfig.Proxy(),
+		ProxyConnectHeader:     t.ProxyConfig.GetProxyConnectHeader(),
+		DialContext:            (&net.Dialer{KeepAlive: 30 * time.Second, Control: refuseLinkLocal}).DialContext,
+		TLSClientConfig:        tlsConfig,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           16,
+		MaxIdleConnsPerHost:    8,
+		IdleConnTimeout:        90 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 	}
 	auth := authorization(&t.Auth)
 	limiter := opts.Limiter
@@ -122,13 +127,8 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		pageClient: &http.Client{
-			Transport: limited,
-			CheckRedirect: func(_ *http.Request, via []*http.Request) error {
-				if len(via) > 5 {
-					return errTooManyRedirects
-				}
-				return nil
-			},
+			Transport:     limited,
+			CheckRedirect: checkPageRedirect,
 		},
 	}
 	return p, nil
@@ -195,6 +195,8 @@ func (p *Prober) Probe(ctx context.Context, timeout time.Duration) *Report {
 
 	report := &Report{
 		Target:   p.target.Name,
+		Label:    p.target.Label(),
+		Kind:     p.target.Kind,
 		Start:    start,
 		Duration: time.Since(start),
 		Timeout:  timeout,

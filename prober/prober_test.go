@@ -25,7 +25,7 @@ var builtinChecks = []string{
 }
 
 func TestBuiltinChecksInRunOrder(t *testing.T) {
-	if got := prober.Names(); !slices.Equal(got, builtinChecks) {
+	if got := prober.Names(config.KindDHIS2); !slices.Equal(got, builtinChecks) {
 		t.Errorf("Names() = %v, want %v", got, builtinChecks)
 	}
 }
@@ -56,7 +56,7 @@ func loadTarget(t testing.TB, body string) *config.Target {
 	if err := os.WriteFile(path, []byte("targets:\n  sim:\n"+indented+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(path, prober.Known)
+	cfg, err := config.Load(path, prober.KindsOf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +145,15 @@ func TestProbeAgainstSimulatorScenarios(t *testing.T) {
 		{"chap-core-unready", nil, true},
 		{"remote-server-not-allowed", merge(map[string]string{"dhis2_chap_ping": "fail/route_not_allowed"}, skippedAfter(afterChapPing...)), false},
 		{"route-forbidden", merge(map[string]string{"dhis2_chap_ping": "fail/forbidden"}, skippedAfter(afterChapPing...)), false},
+		// Scenarios of the OCS and chapkit services leave DHIS2 alone; the
+		// fault matrix probes them against those services.
+		{"degraded", nil, true},
+		{"unhealthy", nil, true},
+		{"unhealthy-503", nil, true},
+		{"health-missing", nil, true},
+		{"health-not-json", nil, true},
+		{"info-missing", nil, true},
+		{"capabilities-not-json", nil, true},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
@@ -170,8 +179,17 @@ func TestProbeAgainstSimulatorScenarios(t *testing.T) {
 // those that are not simply ok) and the probe's success.
 func checkOutcomes(t *testing.T, report *prober.Report, want map[string]string, success bool) {
 	t.Helper()
+	checkOutcomesOf(t, report, builtinChecks, want, success)
+}
+
+// checkOutcomesOf is checkOutcomes for a target that runs checks.
+func checkOutcomesOf(t *testing.T, report *prober.Report, checks []string, want map[string]string, success bool) {
+	t.Helper()
 	got := outcomes(report)
-	for _, check := range builtinChecks {
+	if len(got) != len(checks) {
+		t.Errorf("probe ran %d checks (%v), want %v", len(got), got, checks)
+	}
+	for _, check := range checks {
 		w := want[check]
 		if w == "" {
 			w = "ok"

@@ -7,15 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dhis2-chap/chap_exporter/config"
 	"github.com/dhis2-chap/chap_exporter/dhis2sim"
 	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
 func TestOptInChecksAreKnownButNotDefault(t *testing.T) {
-	if slices.Contains(prober.Names(), "dhis2_chap_ready") {
+	if slices.Contains(prober.Names(config.KindDHIS2), "dhis2_chap_ready") {
 		t.Error("Names() includes the opt-in dhis2_chap_ready")
 	}
-	if !prober.Known("dhis2_chap_ready") || !slices.Contains(prober.All(), "dhis2_chap_ready") {
+	if prober.KindsOf("dhis2_chap_ready") == nil || !slices.Contains(prober.All(), "dhis2_chap_ready") {
 		t.Error("dhis2_chap_ready is not registered")
 	}
 	p, err := prober.New(loadTarget(t, "url: http://127.0.0.1:1\nchecks: [dhis2_chap_ready]"), prober.Options{})

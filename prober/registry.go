@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"sync"
+
+	"github.com/dhis2-chap/chap_exporter/config"
 )
 
 // Check is one link of the chain. Run must honour ctx: the probe's deadline
@@ -24,7 +26,19 @@ type registration struct {
 	name     string
 	requires []string
 	check    Check
-	optIn    bool // run only when a target selects it
+	// kinds maps each target kind the check applies to onto whether it
+	// runs there by default (false: only when a target selects it).
+	kinds map[config.Kind]bool
+	// optIn lists the kinds where the check is opt-in; optInAll makes it
+	// opt-in everywhere it applies.
+	optIn    []config.Kind
+	optInAll bool
+}
+
+// appliesTo reports whether the check may run on a target of kind k.
+func (r *registration) appliesTo(k config.Kind) bool {
+	_, ok := r.kinds[k]
+	return ok
 }
 
 var (
@@ -33,8 +47,10 @@ var (
 )
 
 // Register adds a check under name; it runs only after every check in
-// requires has passed (ok or warn). Call it from init; it panics on a
-// duplicate or empty name, as a programming error.
+// requires has passed (ok or warn). Every check declares the target kinds
+// it applies to with AppliesTo. Call it from init; it panics on a
+// duplicate or empty name, a check without kinds, or a requirement that
+// does not apply to every kind of the check, as programming errors.
 func Register(name string, requires []string, c Check, opts ...RegisterOption) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
@@ -44,33 +60,41 @@ func Register(name string, requires []string, c Check, opts ...RegisterOption) {
 	if _, dup := registry[name]; dup {
 		panic("prober: check registered twice: " + name)
 	}
-	r := &registration{name: name, requires: slices.Clone(requires), check: c}
+	r := &registration{name: name, requires: slices.Clone(requires), check: c, kinds: map[config.Kind]bool{}}
 	for _, opt := range opts {
 		opt(r)
+	}
+	if len(r.kinds) == 0 {
+		panic("prober: check " + name + " declares no target kind (use AppliesTo)")
+	}
+	for k := range r.kinds {
+		r.kinds[k] = !r.optInAll && !slices.Contains(r.optIn, k)
+	}
+	for _, req := range r.requires {
+		if dep, ok := registry[req]; ok {
+			for k := range r.kinds {
+				if !dep.appliesTo(k) {
+					panic(fmt.Sprintf("prober: check %s applies to kind %s but requires %s, which does not", name, k, req))
+				}
+			}
+		}
 	}
 	registry[name] = r
 }
 
-// Known reports whether a check is registered under name.
-func Known(name string) bool {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	_, ok := registry[name]
-	return ok
-}
-
-// Names returns the default checks in run order: every registered check
-// except the opt-in ones, which run only when a target selects them.
-func Names() []string {
+// Names returns the default checks of a target kind in run order: every
+// check that applies to the kind except those opt-in there, which run
+// only when a target selects them.
+func Names(kind config.Kind) []string {
 	registryMu.RLock()
 	all := make([]string, 0, len(registry))
 	for name, r := range registry {
-		if !r.optIn {
+		if r.kinds[kind] {
 			all = append(all, name)
 		}
 	}
 	registryMu.RUnlock()
-	plan, err := planChecks(all)
+	plan, err := planChecks(kind, all)
 	if err != nil {
 		panic(err) // a broken registry is a programming error
 	}
@@ -83,13 +107,13 @@ func Names() []string {
 
 // planChecks adds what the selected checks require and orders the result so
 // that every check comes after its requirements (ties broken by name).
-func planChecks(selected []string) ([]*registration, error) {
-	return planWith(selected, nil)
+func planChecks(kind config.Kind, selected []string) ([]*registration, error) {
+	return planWith(kind, selected, nil)
 }
 
 // planWith is planChecks with extra checks (a target's custom checks) that
-// are looked up before the registry.
-func planWith(selected []string, extra map[string]*registration) ([]*registration, error) {
+// are looked up before the registry and apply to the target's kind.
+func planWith(kind config.Kind, selected []string, extra map[string]*registration) ([]*registration, error) {
 	registryMu.RLock()
 	defer registryMu.RUnlock()
 	chosen := map[string]*registration{}
@@ -101,6 +125,9 @@ func planWith(selected []string, extra map[string]*registration) ([]*registratio
 		r, ok := extra[name]
 		if !ok {
 			r, ok = registry[name]
+			if ok && !r.appliesTo(kind) {
+				return fmt.Errorf("check %s does not apply to kind %s", name, kind)
+			}
 		}
 		if !ok {
 			if by != "" {

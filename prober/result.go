@@ -3,6 +3,8 @@ package prober
 import (
 	"fmt"
 	"time"
+
+	"github.com/dhis2-chap/chap_exporter/config"
 )
 
 // Status is the outcome of one check.
@@ -119,7 +121,10 @@ func (r Result) WithVersion(what, version, revision string) Result {
 
 // Report is the outcome of one probe of one target.
 type Report struct {
-	Target   string
+	Target string
+	// Label is the target's display name, else its name; Kind is its kind.
+	Label    string
+	Kind     config.Kind
 	Start    time.Time
 	Duration time.Duration
 	Timeout  time.Duration

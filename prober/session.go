@@ -61,7 +61,24 @@ func (s *Session) GetAPI(ctx context.Context, path string) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return resp, requireJSON(resp, path)
+	return resp, requireJSON(resp, path, s.Target.Kind)
+}
+
+// GetAPIs is GetAPI for several paths at once, sent concurrently; the
+// answers and errors come back in the order of paths.
+func (s *Session) GetAPIs(ctx context.Context, paths ...string) ([]*Response, []error) {
+	resps, errs := make([]*Response, len(paths)), make([]error, len(paths))
+	subs := make([]*Session, len(paths))
+	var wg sync.WaitGroup
+	for i, path := range paths {
+		subs[i] = &Session{Target: s.Target, probe: s.probe}
+		wg.Go(func() { resps[i], errs[i] = subs[i].GetAPI(ctx, path) })
+	}
+	wg.Wait()
+	for _, sub := range subs {
+		s.requests = append(s.requests, sub.requests...)
+	}
+	return resps, errs
 }
 
 // GetRoute sends an authenticated GET through the target's chap route to
@@ -166,7 +183,7 @@ func (p *probeState) fetch(ctx context.Context, path string) (*Response, Request
 	if len(body) > MaxBodyBytes {
 		return nil, rec, failuref(ReasonBadResponse, nil, "answer to %s is larger than %d bytes", path, MaxBodyBytes)
 	}
-	if err := statusFailure(path, resp, body); err != nil {
+	if err := statusFailure(p.prober.target.Kind, path, resp, body); err != nil {
 		return nil, rec, withResponse(err, resp, body)
 	}
 	return &Response{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}, rec, nil
@@ -219,15 +236,19 @@ func bodyMessage(body []byte) string {
 }
 
 // statusFailure reads a non-2xx status as DHIS2 means it: a redirect on an
-// API call is a login page, and the route proxy has codes of its own.
-func statusFailure(path string, resp *http.Response, body []byte) error {
+// API call is a login page, and the route proxy has codes of its own. The
+// other kinds take no credentials, so a login there is something in front
+// of the service.
+func statusFailure(kind config.Kind, path string, resp *http.Response, body []byte) error {
 	code := resp.StatusCode
 	if code >= 200 && code < 300 {
 		return nil
 	}
-	route := strings.Contains(path, "/run/") && strings.HasPrefix(path, "/api/routes/")
+	route := kind == config.KindDHIS2 && strings.Contains(path, "/run/") && strings.HasPrefix(path, "/api/routes/")
 	msg := bodyMessage(body)
 	switch {
+	case kind != config.KindDHIS2 && (code == http.StatusUnauthorized || code >= 300 && code < 400):
+		return failuref(ReasonAuth, nil, "%s answered %d: something in front of the service asks for a login, and a %s target sends no credentials%s", path, code, kind, msg)
 	case code >= 300 && code < 400:
 		loc := resp.Header.Get("Location")
 		if u, err := url.Parse(loc); err == nil {
@@ -253,11 +274,13 @@ func statusFailure(path string, resp *http.Response, body []byte) error {
 }
 
 // requireJSON rejects HTML (a login page behind SSO) and other non-JSON answers.
-func requireJSON(resp *Response, path string) error {
+func requireJSON(resp *Response, path string, kind config.Kind) error {
 	mediaType, _, _ := mime.ParseMediaType(resp.ContentType)
 	switch {
 	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
 		return nil
+	case mediaType == "text/html" && kind != config.KindDHIS2:
+		return failuref(ReasonBadResponse, nil, "%s answered an HTML page instead of JSON (a login or proxy page in front of the service?)", path)
 	case mediaType == "text/html":
 		return failuref(ReasonAuth, nil, "%s answered an HTML page instead of JSON (a login page?): credentials not accepted", path)
 	}

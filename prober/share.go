@@ -169,11 +169,13 @@ func (f *run) finish(p *Prober, r *Report) {
 	}
 	f.report = r
 	stopped := f.stopped
-	close(f.done)
 	s.mu.Unlock()
+	// Recorded before any waiter gets the report, so a page loaded after
+	// a scrape returned shows that scrape's run.
 	if !stopped && p.opts.OnRun != nil {
 		p.opts.OnRun(r)
 	}
+	close(f.done)
 }
 
 // cutShort reports whether a check ran out of time or was canceled: with a
@@ -207,7 +209,7 @@ func (s *sharing) leave(f *run) {
 // canceledReport is what a caller that left before the shared run finished
 // gets: every check canceled, as Probe reports when its ctx is canceled.
 func canceledReport(p *Prober, start time.Time, timeout time.Duration) *Report {
-	r := &Report{Target: p.target.Name, Start: start, Duration: time.Since(start), Timeout: timeout}
+	r := &Report{Target: p.target.Name, Label: p.target.Label(), Kind: p.target.Kind, Start: start, Duration: time.Since(start), Timeout: timeout}
 	for _, c := range p.checks {
 		r.Checks = append(r.Checks, Result{
 			Check: c.name, Status: StatusFail, Reason: ReasonCanceled,

@@ -73,7 +73,7 @@ func proberFor(t *testing.T, url, setting string, limiter *HostLimiter) *Prober 
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(path, Known)
+	cfg, err := config.Load(path, KindsOf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestHostLimiterBoundsConcurrentRequestsAcrossTargets(t *testing.T) {
 			if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := config.Load(path, Known)
+			cfg, err := config.Load(path, KindsOf)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ type CheckOptions struct {
 	Targets    []string // from the configuration; all when empty
 	// Ad hoc target instead of a configuration file.
 	URL, TokenEnv, Username, PasswordEnv string
+	Kind                                 string        // ad hoc only; "" means dhis2
 	Timeout                              time.Duration // ad hoc only; 0 means the default
 	// Checks replaces each target's selection (what they require is added).
 	Checks    []string
@@ -96,6 +98,12 @@ func probeOnce(ctx context.Context, opts CheckOptions) ([]*prober.Report, error)
 			return nil, usageError{fmt.Errorf("unknown target %q: configured targets are %s", name, strings.Join(cfg.Names(), ", "))}
 		}
 		if len(opts.Checks) > 0 {
+			for _, c := range opts.Checks {
+				if !slices.Contains(prober.KindsOf(c), t.Kind) {
+					return nil, usageError{fmt.Errorf("--checks: check %s does not apply to kind %s (target %q); checks of that kind are %s",
+						c, t.Kind, name, strings.Join(prober.ForKind(t.Kind), ", "))}
+				}
+			}
 			t.Checks = opts.Checks
 		}
 		p, err := prober.New(t, prober.Options{UserAgent: opts.UserAgent})
@@ -119,15 +127,15 @@ func probeOnce(ctx context.Context, opts CheckOptions) ([]*prober.Report, error)
 func loadForCheck(opts *CheckOptions) (*config.Config, error) {
 	opts.Checks = splitList(opts.Checks)
 	for _, c := range opts.Checks {
-		if !prober.Known(c) {
+		if prober.KindsOf(c) == nil {
 			return nil, fmt.Errorf("--checks: unknown check %q; known checks are %s", c, strings.Join(prober.All(), ", "))
 		}
 	}
 	if opts.URL == "" {
-		if opts.TokenEnv != "" || opts.Username != "" || opts.PasswordEnv != "" || opts.Timeout != 0 {
-			return nil, errors.New("--token-env, --username, --password-env and --timeout go with --url")
+		if opts.TokenEnv != "" || opts.Username != "" || opts.PasswordEnv != "" || opts.Timeout != 0 || opts.Kind != "" {
+			return nil, errors.New("--token-env, --username, --password-env, --timeout and --kind go with --url")
 		}
-		return config.Load(opts.ConfigFile, prober.Known)
+		return config.Load(opts.ConfigFile, prober.KindsOf)
 	}
 	if len(opts.Targets) > 0 {
 		return nil, errors.New("give either --url or target names from the configuration file, not both")
@@ -146,11 +154,17 @@ func loadForCheck(opts *CheckOptions) (*config.Config, error) {
 	if opts.Timeout != 0 {
 		target["timeout"] = opts.Timeout.String()
 	}
+	if opts.Kind != "" {
+		target["kind"] = opts.Kind
+	}
+	if len(opts.Checks) > 0 {
+		target["checks"] = opts.Checks // validated against the kind like a configured target's
+	}
 	content, err := yaml.Marshal(map[string]any{"targets": map[string]any{name: target}})
 	if err != nil {
 		return nil, fmt.Errorf("building the ad hoc target: %w", err)
 	}
-	cfg, err := config.Parse(content, "command line", prober.Known)
+	cfg, err := config.Parse(content, "command line", prober.KindsOf)
 	var cfgErr *config.Error
 	if errors.As(err, &cfgErr) {
 		cfgErr.Line = 0 // a line of the generated YAML would mislead
@@ -160,7 +174,8 @@ func loadForCheck(opts *CheckOptions) (*config.Config, error) {
 }
 
 var adHocKeys = strings.NewReplacer("auth.token_env", "--token-env", "auth.password_env", "--password-env",
-	"auth.username", "--username", "auth", "--username/--token-env", "url", "--url", "timeout", "--timeout")
+	"auth.username", "--username", "auth", "--username/--token-env", "url", "--url", "timeout", "--timeout",
+	"kind", "--kind", "checks", "--checks")
 
 // adHocError names the flags rather than the generated YAML's keys.
 func adHocError(e *config.Error) error {
@@ -182,9 +197,13 @@ func adHocName(raw string) string {
 	return "adhoc"
 }
 
-// CheckNames lists the checks --checks accepts, for help texts.
+// CheckNames lists the checks --checks accepts, by kind, for help texts.
 func CheckNames() string {
-	return strings.Join(prober.All(), ", ")
+	var parts []string
+	for _, k := range config.Kinds {
+		parts = append(parts, string(k)+": "+strings.Join(prober.ForKind(k), ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // splitList accepts --checks=a,b as well as --checks=a --checks=b.

@@ -124,12 +124,17 @@ func TestRunCheckAdHocAndJSON(t *testing.T) {
 	for flags, want := range map[string]report.CheckOptions{
 		"--token-env: environment variable REPORT_UNSET is not set": {URL: url, TokenEnv: "REPORT_UNSET"},
 		"--url: scheme must be http or https":                       {URL: "ftp://x"},
+		"--token-env: environment variable <name hidden":            {URL: url, TokenEnv: "d2pat_pastedTokenInsteadOfName1234"},
+		"--token-env: is not an environment variable name":          {URL: url, TokenEnv: "d2pat-x/y+z="},
 		"--username/--token-env: username \"u\" needs":              {URL: url, Username: "u"},
 		"either --url or target names":                              {URL: url, Targets: []string{"demo"}},
 	} {
 		want.Stdout, want.Stderr = &stdout, &stderr
 		if code := report.RunCheck(t.Context(), want); code != 2 || !strings.Contains(stderr.String(), flags) {
 			t.Errorf("exit %d, stderr %q, want 2 with %q", code, stderr.String(), flags)
+		}
+		if want.TokenEnv != "" && !strings.HasPrefix(want.TokenEnv, "REPORT_") && strings.Contains(stderr.String(), want.TokenEnv) {
+			t.Errorf("stderr %q echoes the --token-env argument, which looks like a secret", stderr.String())
 		}
 		stderr.Reset()
 	}

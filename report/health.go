@@ -25,6 +25,8 @@ const (
 type Health struct {
 	Status          string                 `json:"status"`
 	Target          string                 `json:"target"`
+	DisplayName     string                 `json:"display_name"` // the target name when none is configured
+	Kind            string                 `json:"kind"`
 	Start           time.Time              `json:"start"`
 	DurationSeconds float64                `json:"duration_seconds"`
 	TimeoutSeconds  float64                `json:"timeout_seconds"`
@@ -83,6 +85,8 @@ func NewHealth(r *prober.Report) Health {
 	h := Health{
 		Status:          StateHealthy,
 		Target:          r.Target,
+		DisplayName:     r.Label,
+		Kind:            string(r.Kind),
 		Start:           r.Start.UTC(),
 		DurationSeconds: r.Duration.Seconds(),
 		TimeoutSeconds:  r.Timeout.Seconds(),

@@ -31,6 +31,10 @@ func writeTable(w io.Writer, reports []*prober.Report, colour bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tCHECK\tSTATUS\tDURATION\tVERSION\tMESSAGE")
 	for _, r := range reports {
+		target := r.Target
+		if r.Label != r.Target && r.Label != "" {
+			target += " (" + r.Label + ")"
+		}
 		for _, c := range r.Checks {
 			status := string(c.Status)
 			if c.Reason != "" {
@@ -43,7 +47,7 @@ func writeTable(w io.Writer, reports []*prober.Report, colour bool) error {
 			if version == "" {
 				version = "-"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Target, c.Check, status,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", target, c.Check, status,
 				c.Duration.Round(time.Millisecond), version, strings.ReplaceAll(c.Message, "\n", " "))
 		}
 	}

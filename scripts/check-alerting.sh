@@ -5,6 +5,7 @@
 #   - amtool template render                  Slack title/text for a firing and a resolved alert
 #   - amtool config routes test               the notify opt-in routing, exact receivers
 #   - promtool check config                   examples/prometheus/prometheus.yml
+#   - every runbook_url anchor of the rules has its README section
 # Run from anywhere; exits non-zero on the first failure.
 set -euo pipefail
 
@@ -74,22 +75,30 @@ render() {
 		[[ "$out" == *"$want"* ]] || fail "$name ($status): output lacks '$want'"
 	done
 }
+render firing chap.slack.color danger
 render firing chap.slack.title "[FIRING] ChapCoreDown: demo / dhis2_chap_ping"
 render firing chap.slack.text "*FIRING*" "\`demo\`" "\`dhis2_chap_ping\`" "\`upstream_down\`" "#runbook-chapcoredown"
+render resolved chap.slack.color good
+# a warn-level alert (severity info) is yellow while firing
+sed 's/"severity": "critical"/"severity": "info"/g' alerting/testdata/notification-firing.json >"$tmp/notification-warn.json"
+out=$(amtool template render --template.glob="$tmp/am/templates/*.tmpl" --template.data="$tmp/notification-warn.json" \
+	--template.text='{{ template "chap.slack.color" . }}')
+printf 'chap.slack.color (warn-level, firing): %s\n' "$out"
+[[ "$out" == warning ]] || fail "chap.slack.color for a severity=info alert is '$out', want 'warning'"
 render resolved chap.slack.title "[RESOLVED] ChapCoreDown: demo / dhis2_chap_ping"
 render resolved chap.slack.text "*RESOLVED*" "\`demo\`" "\`dhis2_chap_ping\`" "\`upstream_down\`" "*Resolved:* 2026-11-20 10:30:00 UTC"
 
 step "amtool config routes test: notify label -> receivers"
-# route NOTIFY EXPECTED: an alert with notify=NOTIFY ("-" = no notify label) must reach
-# exactly the receivers EXPECTED (comma-separated, in route order).
+# route NOTIFY EXPECTED [SEVERITY]: an alert with notify=NOTIFY ("-" = no notify label)
+# must reach exactly the receivers EXPECTED (comma-separated, in route order).
 route() {
-	local notify=$1 want=$2 got
-	local labels=(alertname=ChapCoreDown instance=demo check=dhis2_chap_ping severity=critical)
+	local notify=$1 want=$2 severity=${3:-critical} got
+	local labels=(alertname=ChapCoreDown instance=demo check=dhis2_chap_ping "severity=$severity")
 	# Quoted: amtool 0.26 and later parse matchers strictly, and an unquoted value with
 	# a comma is a parse warning printed on stdout.
 	[[ "$notify" == "-" ]] || labels+=("notify=\"$notify\"")
 	got=$(amtool config routes test --config.file="$amconfig" "${labels[@]}" 2>/dev/null) || true
-	printf '  notify=%-18s -> %-14s (want %s)\n' "'$notify'" "$got" "$want"
+	printf '  notify=%-18s severity=%-8s -> %-14s (want %s)\n' "'$notify'" "$severity" "$got" "$want"
 	[[ "$got" == "$want" ]] || fail "notify=$notify routed to '$got', want '$want'"
 }
 route slack slack
@@ -100,6 +109,16 @@ route - null
 route "" null
 route slackbot null
 route "slack-webhook" null
+# warn-level alerts (ChapCheckWarning) are not sent unless a receiver opts in
+route slack,webhook null info
+route slack null info
+route slack,webhook slack,webhook warning
+
+step "every runbook_url of rules.yml has its README section"
+for anchor in $(grep -o 'README.md#runbook-[a-z0-9]*' alerting/rules.yml | sort -u | sed 's/.*#//'); do
+	grep -qi "^### Runbook: ${anchor#runbook-}\$" README.md || fail "README has no '### Runbook:' section for #$anchor"
+	printf '  %s\n' "$anchor"
+done
 
 step "promtool check config examples/prometheus/prometheus.yml"
 promtool check config examples/prometheus/prometheus.yml

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,8 +128,8 @@ func truncate(s string, n int) string {
 // writeDebug explains the probe for a person: each check with its requests,
 // then the metrics Prometheus would get, then the target's config.
 func writeDebug(w io.Writer, r *prober.Report, reg *prometheus.Registry, p *prober.Prober) {
-	fmt.Fprintf(w, "Probe of target %q at %s: success=%t duration=%s budget=%s\n",
-		r.Target, r.Start.UTC().Format(time.RFC3339), r.Success(), r.Duration.Round(time.Millisecond), r.Timeout)
+	fmt.Fprintf(w, "Probe of target %q (%s, kind %s) at %s: success=%t duration=%s budget=%s\n",
+		r.Target, r.Label, r.Kind, r.Start.UTC().Format(time.RFC3339), r.Success(), r.Duration.Round(time.Millisecond), r.Timeout)
 	switch {
 	case r.Age > 0:
 		fmt.Fprintf(w, "Served from the min_interval cache: these results are %s old.\n", r.Age.Round(time.Millisecond))
@@ -146,6 +148,9 @@ func writeDebug(w io.Writer, r *prober.Report, reg *prometheus.Registry, p *prob
 		}
 		if c.Message != "" {
 			fmt.Fprintf(w, "    %s\n", c.Message)
+		}
+		for _, name := range slices.Sorted(maps.Keys(c.Subsystems)) {
+			fmt.Fprintf(w, "    subsystem %s: %s\n", name, c.Subsystems[name])
 		}
 	}
 	fmt.Fprintln(w, "\nMetrics that would have been returned:")

@@ -1,11 +1,17 @@
 package server
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/dhis2-chap/chap_exporter/config"
 	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
@@ -70,5 +76,49 @@ func TestReloadForgetsHistoryOfRemovedTargets(t *testing.T) {
 	}
 	if _, _, ok := s.history.snapshot("kept"); !ok {
 		t.Error("history of a kept target was lost")
+	}
+}
+
+// TestIdleConnectionsAreClosed: a keep-alive connection no request uses is
+// closed after the idle timeout, so idle clients cannot pile up
+// connections (and file descriptors).
+func TestIdleConnectionsAreClosed(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "chap.yml")
+	if err := os.WriteFile(file, []byte("targets:\n  t: {url: http://127.0.0.1:1}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{ConfigFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.idleTimeout = 200 * time.Millisecond
+	srv := s.HTTPServer()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
+	r := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	// Now idle: the server must close it, well before this read gives up.
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Errorf("idle connection: read got %v, want EOF (closed by the server)", err)
+	}
+	if srv.MaxHeaderBytes != 1<<20 || srv.ReadHeaderTimeout == 0 || srv.WriteTimeout < config.MaxTimeout {
+		t.Errorf("server limits: max header %d, read header timeout %s, write timeout %s", srv.MaxHeaderBytes, srv.ReadHeaderTimeout, srv.WriteTimeout)
 	}
 }

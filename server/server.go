@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,9 @@ type Options struct {
 	// MaxRequestsPerHost bounds concurrent requests to one DHIS2 host
 	// across all targets and reloads; 0 means no limit.
 	MaxRequestsPerHost int
+	// EnableLifecycle allows reloading through POST /-/reload, as
+	// Prometheus's --web.enable-lifecycle; SIGHUP works either way.
+	EnableLifecycle bool
 }
 
 // Server serves the exporter's endpoints.
@@ -48,6 +52,8 @@ type Server struct {
 	reloadMu sync.Mutex // one reload at a time
 	state    atomic.Pointer[state]
 	history  history // probes that ran, for the status page
+
+	idleTimeout time.Duration // of HTTPServer's connections; a field so tests can shorten it
 }
 
 // state is one loaded configuration with its probers; probes take a pointer
@@ -64,7 +70,8 @@ func New(opts Options) (*Server, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry(),
-		probes: newLimiter(opts.MaxRequests), limiter: prober.NewHostLimiter(opts.MaxRequestsPerHost)}
+		probes: newLimiter(opts.MaxRequests), limiter: prober.NewHostLimiter(opts.MaxRequestsPerHost),
+		idleTimeout: IdleTimeout}
 	s.metrics = collector.NewExporter(s.registry)
 	if _, err := s.Reload(); err != nil {
 		return nil, err
@@ -83,16 +90,21 @@ func (s *Server) Reload() (*config.Config, error) {
 	defer s.reloadMu.Unlock()
 	old := s.state.Load()
 
-	next, err := s.load()
+	cfg, err := config.Load(s.opts.ConfigFile, prober.KindsOf)
+	if err == nil && old != nil && old.cfg.Checksum == cfg.Checksum {
+		// Nothing changed: keep the probers (and their connections) and
+		// spend nothing on building new ones.
+		s.metrics.ConfigLoaded(true, old.loadedAt, len(old.cfg.Targets))
+		return old.cfg, ErrUnchanged
+	}
+	var next *state
+	if err == nil {
+		next, err = s.build(cfg)
+	}
 	if err != nil {
 		s.metrics.ConfigLoaded(false, time.Time{}, 0)
 		s.logger.Error("Loading configuration failed; keeping the previous one", "file", s.opts.ConfigFile, "err", err)
 		return nil, err
-	}
-	if old != nil && old.cfg.Checksum == next.cfg.Checksum {
-		closeAll(next.probers)
-		s.metrics.ConfigLoaded(true, old.loadedAt, len(old.cfg.Targets))
-		return old.cfg, ErrUnchanged
 	}
 	for _, w := range next.cfg.Warnings {
 		s.logger.Warn("Discouraged configuration", "file", s.opts.ConfigFile, "warning", w)
@@ -107,11 +119,8 @@ func (s *Server) Reload() (*config.Config, error) {
 	return next.cfg, nil
 }
 
-func (s *Server) load() (*state, error) {
-	cfg, err := config.Load(s.opts.ConfigFile, prober.Known)
-	if err != nil {
-		return nil, err
-	}
+// build makes the probers for a loaded configuration.
+func (s *Server) build(cfg *config.Config) (*state, error) {
 	st := &state{cfg: cfg, probers: map[string]*prober.Prober{}, loadedAt: time.Now()}
 	for _, name := range cfg.Names() {
 		p, err := prober.New(cfg.Targets[name], prober.Options{
@@ -135,19 +144,45 @@ func closeAll(probers map[string]*prober.Prober) {
 // Config returns the configuration in force.
 func (s *Server) Config() *config.Config { return s.state.Load().cfg }
 
-// Handler returns the exporter's HTTP routes.
+// Handler returns the exporter's HTTP routes. Read endpoints answer GET
+// and HEAD only (405 with Allow otherwise), reload POST only.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/probe", s.handleProbe) // runs are admitted by ProbeShared, so joining scrapes cost no slot
-	mux.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/config", s.handleConfig)
-	mux.HandleFunc("/-/healthy", textHandler("Healthy"))
-	mux.HandleFunc("/-/ready", textHandler("Ready"))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /config", s.handleConfig)
+	mux.HandleFunc("GET /-/healthy", textHandler("Healthy"))
+	mux.HandleFunc("GET /-/ready", textHandler("Ready"))
 	mux.HandleFunc("/-/reload", s.handleReload)
 	mux.HandleFunc("/status", s.handleStatus) // it probes too, admitted the same way
-	mux.HandleFunc("/sd", s.handleSD)
-	mux.HandleFunc("/{$}", s.limitProbes(s.handleStatusPage)) // rendering is bounded work, but work: counted too
+	mux.HandleFunc("GET /sd", s.handleSD)
+	mux.HandleFunc("GET /{$}", s.limitProbes(s.handleStatusPage)) // rendering is bounded work, but work: counted too
 	return mux
+}
+
+// Limits of the exporter's own HTTP server. WriteTimeout must outlast the
+// longest probe (config.MaxTimeout) plus the time to send its answer.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 30 * time.Second
+	WriteTimeout      = config.MaxTimeout + 30*time.Second
+	// IdleTimeout closes keep-alive connections no request has used for
+	// that long; Prometheus reconnects at its next scrape.
+	IdleTimeout    = 2 * time.Minute
+	MaxHeaderBytes = 1 << 20
+)
+
+// HTTPServer returns the http.Server to serve Handler with, its timeouts
+// and header limit set so idle or slow clients cannot hold connections.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       s.idleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+	}
 }
 
 func textHandler(body string) http.HandlerFunc {
@@ -162,10 +197,21 @@ func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprint(w, s.Config().String())
 }
 
+// handleReload reloads on POST when --web.enable-lifecycle is set. It
+// refuses cross-site requests (a page in an operator's browser posting to
+// the exporter) by their Sec-Fetch-Site or Origin headers.
 func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost && r.Method != http.MethodPut {
-		w.Header().Set("Allow", "POST, PUT")
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "use POST to reload the configuration", http.StatusMethodNotAllowed)
+		return
+	}
+	if !s.opts.EnableLifecycle {
+		http.Error(w, "Lifecycle API is not enabled (--web.enable-lifecycle); send SIGHUP to reload", http.StatusForbidden)
+		return
+	}
+	if crossSite(r) {
+		http.Error(w, "cross-site reload refused", http.StatusForbidden)
 		return
 	}
 	_, err := s.Reload()
@@ -177,4 +223,21 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 	default:
 		fmt.Fprintln(w, "configuration reloaded")
 	}
+}
+
+// crossSite reports whether a browser sent r from another site: its
+// Sec-Fetch-Site says so, or its Origin names another host. Clients such
+// as curl send neither.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || u.Host != r.Host
 }

@@ -78,7 +78,7 @@ func newFixture(t *testing.T, options ...func(*server.Options)) *fixture {
     checks: [dhis2_ping]
 `, dhis2.URL, canaryPassword))
 	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts := server.Options{ConfigFile: f.configFile, Logger: logger, UserAgent: "chap_exporter/test", TimeoutOffset: 500 * time.Millisecond}
+	opts := server.Options{ConfigFile: f.configFile, Logger: logger, UserAgent: "chap_exporter/test", TimeoutOffset: 500 * time.Millisecond, EnableLifecycle: true}
 	for _, o := range options {
 		o(&opts)
 	}

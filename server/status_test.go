@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -87,10 +88,12 @@ func TestStatusUsesProbeBudgetAndRejections(t *testing.T) {
 func TestServiceDiscovery(t *testing.T) {
 	f := newFixture(t)
 	good := f.readConfig(t)
-	f.writeConfig(t, strings.Replace(good, "  basic:\n", "  basic:\n    labels: {env: prod, notify: slack}\n", 1))
+	f.writeConfig(t, strings.Replace(strings.Replace(good, "  basic:\n", "  basic:\n    labels: {env: prod, notify: slack}\n", 1),
+		"  demo:\n", "  demo:\n    display_name: Sierra Leone HMIS\n", 1))
 	f.reload(t)
 	code, body := f.get(t, "/sd")
-	want := `[{"targets":["basic"],"labels":{"env":"prod","notify":"slack"}},{"targets":["demo"],"labels":{}},{"targets":["inline"],"labels":{}}]` + "\n"
+	want := `[{"targets":["basic"],"labels":{"env":"prod","kind":"dhis2","notify":"slack"}},` +
+		`{"targets":["demo"],"labels":{"display_name":"Sierra Leone HMIS","kind":"dhis2"}},{"targets":["inline"],"labels":{"kind":"dhis2"}}]` + "\n"
 	if code != 200 || body != want {
 		t.Errorf("GET /sd = %d\n%s\nwant\n%s", code, body, want)
 	}
@@ -168,5 +171,61 @@ func (f *fixture) reload(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, f.exporter.URL+"/-/reload", nil)
 	if code, body := do(t, req); code != 200 {
 		t.Fatalf("reload = %d %s", code, body)
+	}
+}
+
+// TestEveryKindOnEveryPage: a configuration mixing the three kinds, with
+// display names, on /probe, the debug view, /status and the status page.
+func TestEveryKindOnEveryPage(t *testing.T) {
+	f := newFixture(t)
+	serve := func(service dhis2sim.Service, scenario string) string {
+		sim := dhis2sim.New(dhis2sim.Options{Service: service})
+		sim.Update(func(st *dhis2sim.State) { _ = dhis2sim.ApplyScenario(st, scenario) })
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	f.writeConfig(t, strings.Replace(f.readConfig(t), "  demo:\n", "  demo:\n    display_name: Sierra Leone HMIS\n", 1)+
+		"  nepal-ocs:\n    kind: ocs\n    display_name: Nepal climate service\n    url: "+serve(dhis2sim.ServiceOCS, "healthy")+"\n"+
+		"  ewars-model:\n    kind: chapkit\n    url: "+serve(dhis2sim.ServiceChapkit, "degraded")+"\n")
+	f.reload(t)
+
+	_, metrics := f.get(t, "/probe?target=nepal-ocs")
+	for _, want := range []string{"probe_success 1", `chap_check_version_info{check="ocs_info",revision="",version="0.1.0"} 1`, `chap_check_up{check="ocs_health"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/probe?target=nepal-ocs lacks %s:\n%s", want, metrics)
+		}
+	}
+	_, debug := f.get(t, "/probe?target=ewars-model&debug=true")
+	for _, want := range []string{`Probe of target "ewars-model" (ewars-model, kind chapkit)`, "chapkit_health: warn (not_ready)",
+		"service reports status degraded: redis degraded (Redis unavailable: ", "subsystem redis: degraded", "subsystem database: healthy",
+		`chap_check_subsystem_up{check="chapkit_health",subsystem="redis"} 0`} {
+		if !strings.Contains(debug, want) {
+			t.Errorf("debug view lacks %q:\n%s", want, debug)
+		}
+	}
+	_, debug = f.get(t, "/probe?target=demo&debug=true")
+	if !strings.Contains(debug, `Probe of target "demo" (Sierra Leone HMIS, kind dhis2)`) {
+		t.Errorf("debug header lacks the display name:\n%.200s", debug)
+	}
+	code, body := f.get(t, "/status?target=nepal-ocs")
+	var h report.Health
+	if err := json.Unmarshal([]byte(body), &h); err != nil || code != 200 {
+		t.Fatalf("/status = %d %v\n%s", code, err, body)
+	}
+	if h.DisplayName != "Nepal climate service" || h.Kind != "ocs" || h.Checks["ocs_info"].Version != "0.1.0" {
+		t.Errorf("/status = %+v", h)
+	}
+	_, page := f.get(t, "/")
+	for _, want := range []string{
+		`<th scope="row">Nepal climate service<small>nepal-ocs</small><small>ocs · http://`,
+		`<th scope="row">Sierra Leone HMIS<small>demo</small><small>dhis2 · http://`,
+		`<th scope="row">ewars-model<small>chapkit · http://`,
+		`<td class="cell warn" title="warn (not_ready): service reports status degraded: redis degraded`,
+		`<h3 class="muted">Nepal climate service</h3>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("status page lacks %s", want)
+		}
 	}
 }

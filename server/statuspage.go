@@ -57,7 +57,7 @@ a { color: #1d4ed8; }
 <thead><tr><th>Target</th><th>Last result</th>{{range .Checks}}<th class="check" scope="col">{{.}}</th>{{end}}</tr></thead>
 <tbody>
 {{range .Rows}}<tr>
-<th scope="row">{{.Name}}<small>{{.URL}}</small><small class="links"><a href="probe?target={{.Name}}&amp;debug=true">debug</a> · <a href="status?target={{.Name}}">status</a> · <a href="probe?target={{.Name}}">metrics</a></small></th>
+<th scope="row">{{.Label}}{{if ne .Label .Name}}<small>{{.Name}}</small>{{end}}<small>{{.Kind}} · {{.URL}}</small><small class="links"><a href="probe?target={{.Name}}&amp;debug=true">debug</a> · <a href="status?target={{.Name}}">status</a> · <a href="probe?target={{.Name}}">metrics</a></small></th>
 {{if .Probed}}<td class="{{.Overall}}">{{.Overall}}<small>{{.Age}} ago</small></td>{{else}}<td class="none">not probed yet</td>{{end}}
 {{range .Cells}}<td class="cell {{.Class}}" title="{{.Title}}">{{.Text}}{{with .Version}}<small>{{.}}</small>{{end}}</td>{{end}}
 </tr>
@@ -65,7 +65,7 @@ a { color: #1d4ed8; }
 </table>
 </div>
 <h2>Problems and recent results</h2>
-{{range .Rows}}<h3 class="muted">{{.Name}}</h3>
+{{range .Rows}}<h3 class="muted">{{.Label}}</h3>
 {{with .Problems}}<ul>{{range .}}<li><span class="{{.Class}}">{{.Title}}</span> {{.Text}}</li>{{end}}</ul>{{end}}
 {{if .Recent}}<ul>
 {{range .Recent}}<li><span class="{{if .Success}}ok{{else}}fail{{end}}">{{if .Success}}ok{{else}}failed{{end}}</span> {{.At}} in {{.Duration}}{{range .Problems}} · {{.}}{{end}}</li>
@@ -85,6 +85,8 @@ type statusPage struct {
 
 type statusRow struct {
 	Name, URL string
+	Label     string // display name, else the name
+	Kind      string
 	Probed    bool
 	Overall   string // "ok" or "fail", also the CSS class
 	Age       string
@@ -129,7 +131,7 @@ func (s *Server) handleStatusPage(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) statusRow(name string, p *prober.Prober, columns []string, now time.Time) statusRow {
-	row := statusRow{Name: name, URL: p.Target().URL}
+	row := statusRow{Name: name, URL: p.Target().URL, Label: p.Target().Label(), Kind: string(p.Target().Kind)}
 	last, entries, probed := s.history.snapshot(name)
 	results := map[string]prober.Result{}
 	if probed {

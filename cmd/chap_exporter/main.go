@@ -22,6 +22,7 @@ import (
 
 	chapexporter "github.com/dhis2-chap/chap_exporter"
 	"github.com/dhis2-chap/chap_exporter/config"
+	"github.com/dhis2-chap/chap_exporter/migrate"
 	"github.com/dhis2-chap/chap_exporter/prober"
 	"github.com/dhis2-chap/chap_exporter/report"
 	"github.com/dhis2-chap/chap_exporter/server"
@@ -38,7 +39,8 @@ func run() int {
 	checkCmd := kingpin.Command("check", "Probe targets once, print the results and exit. "+report.ExitCodesHelp)
 	checkOpts := report.CheckOptions{UserAgent: name + "/" + version.Version, Stdout: os.Stdout, Stderr: os.Stderr}
 	checkCmd.Arg("target", "Targets from the configuration file (default: all).").StringsVar(&checkOpts.Targets)
-	checkCmd.Flag("url", "Check this DHIS2 URL instead of targets from the configuration file.").StringVar(&checkOpts.URL)
+	checkCmd.Flag("url", "Check this URL instead of targets from the configuration file.").StringVar(&checkOpts.URL)
+	checkCmd.Flag("kind", "With --url: what the URL serves: dhis2 (default), ocs or chapkit.").StringVar(&checkOpts.Kind)
 	checkCmd.Flag("token-env", "With --url: environment variable holding a personal access token.").StringVar(&checkOpts.TokenEnv)
 	checkCmd.Flag("username", "With --url: user for Basic authentication.").StringVar(&checkOpts.Username)
 	checkCmd.Flag("password-env", "With --url: environment variable holding the password.").StringVar(&checkOpts.PasswordEnv)
@@ -46,12 +48,18 @@ func run() int {
 	checkCmd.Flag("checks", "Comma-separated checks to run (what they require is added): "+report.CheckNames()+".").StringsVar(&checkOpts.Checks)
 	checkOutput := checkCmd.Flag("output", "Output format: table or json.").Default("table").Enum("table", "json")
 	checkCmd.Flag("quiet", "Print nothing when every check is ok (for cron).").Short('q').BoolVar(&checkOpts.Quiet)
+	migrateCmd := kingpin.Command("migrate", "Carry a chap-checker setup over: read its TOML file, write chap.yml, prometheus.yml, alertmanager.yml and secret files, and list what was not carried. "+migrate.ExitCodesHelp)
+	migrateOpts := migrate.RunOptions{LookupEnv: os.LookupEnv, Stdout: os.Stdout, Stderr: os.Stderr}
+	migrateCmd.Flag("from", "chap-checker's TOML file.").Envar("CHAP_CHECKER_CONFIG").Default("chap-checker.toml").StringVar(&migrateOpts.From)
+	migrateCmd.Flag("out", "Directory for the generated files.").Default("chap_exporter-migrated").StringVar(&migrateOpts.Out)
+	migrateCmd.Flag("force", "Overwrite files already in the output directory.").BoolVar(&migrateOpts.Force)
 	var (
 		configFile    = kingpin.Flag("config.file", "Configuration file.").Default("chap.yml").String()
 		configExample = kingpin.Flag("config.example", "Print an annotated configuration covering every key and exit.").Bool()
 		configCheck   = kingpin.Flag("config.check", "Validate the configuration file, print the result and exit (0 valid, 1 invalid).").Bool()
 		timeoutOffset = kingpin.Flag("timeout-offset", "Seconds subtracted from Prometheus's scrape timeout to leave time to answer.").Default("0.5").Float64()
 		maxRequests   = kingpin.Flag("web.max-requests", "Maximum number of /probe requests served at once; more get 503. 0 means no limit.").Default(strconv.Itoa(server.DefaultMaxRequests)).Int()
+		lifecycle     = kingpin.Flag("web.enable-lifecycle", "Enable reloading through POST /-/reload (SIGHUP always reloads).").Bool()
 		maxPerHost    = kingpin.Flag("dhis2.max-concurrent-requests-per-host", "Most requests in flight at once to one DHIS2 server (host:port), across all targets; 0 for no limit.").Default(strconv.Itoa(prober.DefaultMaxRequestsPerHost)).Int()
 		toolkitFlags  = webflag.AddFlags(kingpin.CommandLine, ":9977")
 	)
@@ -70,6 +78,9 @@ func run() int {
 		fmt.Print(config.Example)
 		return 0
 	}
+	if command == migrateCmd.FullCommand() {
+		return migrate.Run(migrateOpts)
+	}
 	if command == checkCmd.FullCommand() {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
@@ -78,7 +89,7 @@ func run() int {
 	}
 
 	if *configCheck {
-		cfg, err := config.Load(*configFile, prober.Known)
+		cfg, err := config.Load(*configFile, prober.KindsOf)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -105,20 +116,23 @@ func run() int {
 		Logger:             logger,
 		MaxRequests:        *maxRequests,
 		MaxRequestsPerHost: *maxPerHost,
+		EnableLifecycle:    *lifecycle,
 	})
 	if err != nil {
 		logger.Error("Cannot start", "err", err)
 		return 1
 	}
 
-	httpServer := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	httpServer := srv.HTTPServer()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(httpServer, toolkitFlags, logger) }()
 
 	for {
 		select {
 		case <-hup:
-			_, _ = srv.Reload() // Reload logs its own outcome.
+			// In the background, so no reload can keep SIGTERM waiting;
+			// Reload runs one at a time and logs its own outcome.
+			go func() { _, _ = srv.Reload() }()
 		case err := <-serveErr:
 			if !errors.Is(err, http.ErrServerClosed) {
 				logger.Error("HTTP server failed", "err", err)
@@ -126,9 +140,15 @@ func run() int {
 			}
 			return 0
 		case sig := <-term:
-			logger.Info("Shutting down; waiting for probes in flight", "signal", sig.String())
-			ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace(srv.Config()))
+			grace := shutdownGrace(srv.Config())
+			logger.Info("Shutting down; waiting for probes in flight (signal again to exit at once)", "signal", sig.String(), "at_most", grace)
+			ctx, cancel := context.WithTimeout(context.Background(), grace)
 			defer cancel()
+			go func() {
+				sig := <-term
+				logger.Warn("Exiting at once on a second signal", "signal", sig.String())
+				os.Exit(1)
+			}()
 			if err := httpServer.Shutdown(ctx); err != nil {
 				logger.Warn("Probes still running at shutdown deadline", "err", err)
 			}
@@ -137,7 +157,8 @@ func run() int {
 	}
 }
 
-// shutdownGrace lets the longest probe budget finish, plus a second.
+// shutdownGrace lets the longest probe budget finish, plus a second; with
+// config.MaxTimeout that is at most 5m1s.
 func shutdownGrace(cfg *config.Config) time.Duration {
 	grace := config.DefaultTimeout
 	for _, t := range cfg.Targets {

@@ -371,3 +371,21 @@ func TestSIGHUPReloadsWhileProbesAreInFlight(t *testing.T) {
 	default:
 	}
 }
+
+// TestSecondSignalExitsAtOnce: shutdown waits for probes in flight, up to
+// the longest target timeout; a second SIGTERM ends the wait at once.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	g := testkit.NewGate(t)
+	config := writeFile(t, filepath.Join(t.TempDir(), "chap.yml"),
+		fmt.Sprintf("targets:\n  slow:\n    url: %s\n    checks: [dhis2_ping]\n    timeout: 5m\n", g.URL))
+	e := start(t, nil, "--config.file="+config)
+	probe := e.getAsync("/probe?target=slow")
+	g.AwaitN(t, 1)
+	e.signal(t, syscall.SIGTERM)
+	eventually(t, "the shutdown to begin", func() bool { return strings.Contains(e.logs.String(), "Shutting down") })
+	e.signal(t, syscall.SIGTERM)
+	if code := e.waitExit(t, 10*time.Second); code != 1 {
+		t.Errorf("exit code %d after a second signal, want 1", code)
+	}
+	<-probe
+}

@@ -32,9 +32,11 @@ func main() {
 // run parses args and serves until ctx ends. It is separate from main so
 // tests can drive it.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
-	app := kingpin.New("dhis2sim", "Simulates DHIS2 with the chap route and chap-core behind it. Steer it with flags or the control API under /__sim/.")
+	app := kingpin.New("dhis2sim", "Simulates DHIS2 with the chap route and chap-core behind it, or an Open Climate Service, or a chapkit service. Steer it with flags or the control API under /__sim/.")
 	app.UsageWriter(stdout)
 	listen := app.Flag("web.listen-address", "Address to listen on.").Default("127.0.0.1:8080").String()
+	service := app.Flag("service", "What to serve: dhis2, ocs (Open Climate Service) or chapkit.").Default(string(dhis2sim.ServiceDHIS2)).Enum(services()...)
+	healthPath := app.Flag("chapkit.health-path", "With --service=chapkit: where health is served (older chapkit: /api/v1/health).").String()
 	username := app.Flag("username", "Accepted username.").Default(dhis2sim.DefaultUsername).String()
 	passwordEnv := app.Flag("password-env", "Name of the environment variable holding the accepted password (default password when unset).").String()
 	tokenEnv := app.Flag("token-env", "Name of the environment variable holding the accepted personal access token (default token when unset).").String()
@@ -80,6 +82,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	sim := dhis2sim.New(dhis2sim.Options{
 		Username: *username, Password: password, Token: token,
 		DHIS2Version: *dhis2Version, ChapCoreVersion: *chapCoreVersion,
+		Service: dhis2sim.Service(*service), HealthPath: *healthPath,
 	})
 	sim.SetState(st)
 
@@ -93,7 +96,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		scheme = "https"
 	}
 	// Name where the credentials come from; never log the secrets themselves.
-	slog.Info("dhis2sim listening", "url", scheme+"://"+ln.Addr().String(), "username", *username,
+	slog.Info("dhis2sim listening", "service", *service, "url", scheme+"://"+ln.Addr().String(), "username", *username,
 		"password", source(*passwordEnv), "token", source(*tokenEnv), "scenarios", *scenarios, "faults", *faults)
 
 	served := make(chan error, 1)
@@ -115,6 +118,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+func services() []string {
+	names := make([]string, len(dhis2sim.Services))
+	for i, s := range dhis2sim.Services {
+		names[i] = string(s)
+	}
+	return names
 }
 
 // fromEnv reads the environment variable called name; an empty name means

@@ -63,7 +63,7 @@ func BenchmarkProbeCost(b *testing.B) {
 	path := writeConfig(b, child)
 
 	b.Run("prober", func(b *testing.B) {
-		cfg, err := config.Load(path, prober.Known)
+		cfg, err := config.Load(path, prober.KindsOf)
 		if err != nil {
 			b.Fatal(err)
 		}

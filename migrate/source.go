@@ -1,0 +1,388 @@
+package migrate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	toml "github.com/pelletier/go-toml/v2"
+)
+
+// Source is a parsed and validated chap-checker configuration file.
+type Source struct {
+	// File is the path it was read from, for messages.
+	File string
+
+	Concurrency *int                 `toml:"concurrency"`
+	Retry       *retryPolicy         `toml:"retry"`
+	Instances   map[string]*Instance `toml:"instances"`
+	Alerts      map[string]*Alerter  `toml:"alerts"`
+	Auth        *daemonAuth          `toml:"auth"`
+	UI          *ui                  `toml:"ui"`
+
+	// unknown lists keys chap-checker's schema does not have, with their lines.
+	unknown []string
+}
+
+// retryPolicy is chap-checker's request retry; Prometheus scrapes again instead.
+type retryPolicy struct {
+	MaxAttempts   *int     `toml:"max_attempts"`
+	BaseDelay     *float64 `toml:"base_delay"`
+	MaxDelay      *float64 `toml:"max_delay"`
+	BackoffFactor *float64 `toml:"backoff_factor"`
+	Jitter        *float64 `toml:"jitter"`
+	RetryStatuses []int    `toml:"retry_statuses"`
+}
+
+// Instance is one [instances.NAME] table: a server chap-checker checks.
+type Instance struct {
+	Kind        string       `toml:"kind"`
+	Name        string       `toml:"name"`
+	URL         string       `toml:"url"`
+	Username    string       `toml:"username"`
+	Password    string       `toml:"password"`
+	PasswordEnv string       `toml:"password_env"`
+	Token       string       `toml:"token"`
+	TokenEnv    string       `toml:"token_env"`
+	TimeoutS    *float64     `toml:"timeout_s"`
+	VerifyTLS   *bool        `toml:"verify_tls"`
+	Checks      []string     `toml:"checks"`
+	Alerts      []string     `toml:"alerts"`
+	RetryPolicy *retryPolicy `toml:"retry_policy"`
+}
+
+// Alerter is one [alerts.NAME] table: a Slack incoming webhook or a generic
+// webhook.
+type Alerter struct {
+	WebhookURL    string            `toml:"webhook_url"`
+	WebhookURLEnv string            `toml:"webhook_url_env"`
+	URL           string            `toml:"url"`
+	URLEnv        string            `toml:"url_env"`
+	NotifyOn      []string          `toml:"notify_on"`
+	TimeoutS      *float64          `toml:"timeout_s"`
+	Headers       map[string]string `toml:"headers"`
+}
+
+// daemonAuth protects chap-checker's own web daemon.
+type daemonAuth struct {
+	Token    string `toml:"token"`
+	TokenEnv string `toml:"token_env"`
+}
+
+type ui struct {
+	Title *string `toml:"title"`
+	Theme string  `toml:"theme"`
+}
+
+// The values chap-checker accepts.
+var (
+	checkerKinds    = []string{"dhis2", "ocs"}
+	checkerNotifyOn = []string{"fail", "error", "warn"}
+	// checksOfKind lists chap-checker's checks by the target kind they apply to.
+	checksOfKind = map[string][]string{
+		"dhis2": {"http_2xx", "dhis2_ping", "dhis2_system_info", "dhis2_chap_route", "dhis2_chap_ping",
+			"dhis2_chap_system_info", "dhis2_chap_modeling_app", "dhis2_chap_climate_app"},
+		"ocs": {"http_2xx", "ocs_health", "ocs_info"},
+	}
+)
+
+// maxTimeoutS bounds timeout_s: a probe is scraped well within an hour.
+const maxTimeoutS = 3600
+
+// maxSourceBytes bounds the file read: a chap-checker file is a few KiB.
+const maxSourceBytes = 1 << 20
+
+// Error is a problem with the chap-checker file: one line naming the file,
+// the line where known and the key. It never holds a value from the file.
+type Error struct {
+	File string
+	Line int // 0 when unknown
+	Key  string
+	Msg  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Key != "" {
+		b.WriteString(": " + e.Key)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Load reads and validates a chap-checker file.
+func Load(filename string) (*Source, error) {
+	f, err := os.Open(filename)
+	if err != nil {
+		return nil, &Error{File: filename, Msg: "cannot read: " + pathErrorReason(err), Err: err}
+	}
+	defer f.Close()
+	content, err := io.ReadAll(io.LimitReader(f, maxSourceBytes+1))
+	if err != nil {
+		return nil, &Error{File: filename, Msg: "cannot read: " + pathErrorReason(err), Err: err}
+	}
+	if len(content) > maxSourceBytes {
+		return nil, &Error{File: filename, Msg: fmt.Sprintf("larger than %d bytes; is it the right file?", maxSourceBytes)}
+	}
+	return Parse(content, filename)
+}
+
+// pathErrorReason is the reason of a file error without the path, which the
+// caller names once.
+func pathErrorReason(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Parse decodes and validates chap-checker TOML. Keys chap-checker does not
+// know are kept in the result as not carried, not rejected.
+func Parse(content []byte, filename string) (*Source, error) {
+	src := &Source{File: filename}
+	dec := toml.NewDecoder(bytes.NewReader(content))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(src)
+	var missing *toml.StrictMissingError
+	switch {
+	case errors.As(err, &missing):
+		for _, e := range missing.Errors {
+			line, _ := e.Position()
+			src.unknown = append(src.unknown, fmt.Sprintf("%s (line %d)", dottedKey(e.Key()), line))
+		}
+	case err != nil:
+		return nil, decodeError(filename, err)
+	}
+	keys := lazyKeyLines{content: content}
+	if err := src.validate(); err != nil {
+		var ke *keyError
+		if errors.As(err, &ke) {
+			return nil, &Error{File: filename, Line: keys.line(ke.key), Key: dottedKey(ke.key), Msg: ke.msg}
+		}
+		return nil, &Error{File: filename, Msg: err.Error()}
+	}
+	return src, nil
+}
+
+// decodeError turns the TOML library's error into one located line. The
+// library's messages name Go types; those are translated.
+func decodeError(filename string, err error) error {
+	var de *toml.DecodeError
+	if !errors.As(err, &de) {
+		return &Error{File: filename, Msg: err.Error(), Err: err}
+	}
+	line, _ := de.Position()
+	msg := strings.TrimPrefix(de.Error(), "toml: ")
+	if m := typeErrorRE.FindStringSubmatch(msg); m != nil {
+		msg = fmt.Sprintf("is a TOML %s; want %s", m[1], goTypeNames.Replace(m[2]))
+	}
+	return &Error{File: filename, Line: line, Key: dottedKey(de.Key()), Msg: msg, Err: err}
+}
+
+var (
+	typeErrorRE = regexp.MustCompile(`^cannot decode TOML (\w+) into .* of type (\S+)$`)
+	goTypeNames = strings.NewReplacer("map[string]string", "a table of strings", "[]string", "an array of strings",
+		"[]int", "an array of integers", "float64", "a number", "int", "an integer", "string", "a string",
+		"bool", "true or false")
+)
+
+// dottedKey renders a key path as TOML writes it, quoting parts that need it.
+func dottedKey(parts []string) string {
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		if bareKeyRE.MatchString(p) {
+			out[i] = p
+		} else {
+			out[i] = fmt.Sprintf("%q", p)
+		}
+	}
+	return strings.Join(out, ".")
+}
+
+var bareKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// keyError is a validation problem at a key path.
+type keyError struct {
+	key []string
+	msg string
+}
+
+func (e *keyError) Error() string { return dottedKey(e.key) + ": " + e.msg }
+
+func keyErrorf(key []string, format string, args ...any) error {
+	return &keyError{key: key, msg: fmt.Sprintf(format, args...)}
+}
+
+// validate applies chap-checker's own rules to what is carried over, so
+// that a file the old tool refuses is refused here too.
+func (s *Source) validate() error {
+	if len(s.Instances) == 0 {
+		return keyErrorf([]string{"instances"}, "no [instances.NAME] table; there is nothing to migrate")
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Alerts)) {
+		if err := s.Alerts[name].validate([]string{"alerts", name}); err != nil {
+			return err
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Instances)) {
+		if err := s.Instances[name].validate([]string{"instances", name}, s.Alerts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (in *Instance) validate(key []string, alerters map[string]*Alerter) error {
+	at := func(k string) []string { return append(slices.Clip(key), k) }
+	if in == nil {
+		return keyErrorf(key, "is empty; it needs at least url")
+	}
+	if in.Kind == "" {
+		in.Kind = "dhis2"
+	}
+	if !slices.Contains(checkerKinds, in.Kind) {
+		return keyErrorf(at("kind"), "unknown kind (want %s)", strings.Join(checkerKinds, " or "))
+	}
+	if err := validateURL(in.URL); err != nil {
+		return keyErrorf(at("url"), "%s", err)
+	}
+	modes := 0
+	for _, set := range []string{in.Password, in.PasswordEnv, in.Token, in.TokenEnv} {
+		if set != "" {
+			modes++
+		}
+	}
+	switch {
+	case in.Kind == "ocs" && (modes > 0 || in.Username != ""):
+		return keyErrorf(key, "an ocs instance takes no credentials (username, password, password_env, token, token_env)")
+	case in.Kind == "dhis2" && modes != 1:
+		return keyErrorf(key, "give exactly one of password, password_env, token, token_env (found %d)", modes)
+	case (in.Password != "" || in.PasswordEnv != "") && in.Username == "":
+		return keyErrorf(at("username"), "is required with a password")
+	}
+	if err := validateEnvNames(key, map[string]string{"password_env": in.PasswordEnv, "token_env": in.TokenEnv}); err != nil {
+		return err
+	}
+	if in.TimeoutS != nil && !(*in.TimeoutS > 0 && *in.TimeoutS <= maxTimeoutS) {
+		return keyErrorf(at("timeout_s"), "must be greater than 0 and at most %d", maxTimeoutS)
+	}
+	if in.Checks != nil && len(in.Checks) == 0 {
+		return keyErrorf(at("checks"), "lists no check; leave it out to run every check")
+	}
+	for _, c := range in.Checks {
+		if !slices.Contains(checksOfKind[in.Kind], c) {
+			return keyErrorf(at("checks"), "check %q does not apply to kind %s (it has %s)", c, in.Kind, strings.Join(checksOfKind[in.Kind], ", "))
+		}
+	}
+	for _, a := range in.Alerts {
+		if _, ok := alerters[a]; !ok {
+			return keyErrorf(at("alerts"), "names %q, which has no [alerts.%s] table", a, a)
+		}
+	}
+	return nil
+}
+
+// validateURL accepts what a check can request; it never echoes the URL,
+// which may hold credentials.
+func validateURL(raw string) error {
+	if raw == "" {
+		return errors.New("is required")
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return errors.New("is not a valid URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("scheme must be http or https")
+	case u.Host == "":
+		return errors.New("has no host")
+	case u.User != nil:
+		return errors.New("has credentials in it; chap_exporter takes them only from username with password or token")
+	case u.RawQuery != "" || u.Fragment != "":
+		return errors.New("has a query or fragment; chap_exporter needs a base URL")
+	}
+	return nil
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validateEnvNames refuses *_env values that are not variable names; they are
+// not echoed, since a misplaced secret is the likely mistake.
+func validateEnvNames(key []string, envs map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(envs)) {
+		if v := envs[k]; v != "" && !envNameRE.MatchString(v) {
+			return keyErrorf(append(slices.Clip(key), k), "is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
+		}
+	}
+	return nil
+}
+
+// Kind of notifier an [alerts.NAME] table describes.
+const (
+	alerterSlack   = "slack"
+	alerterWebhook = "webhook"
+)
+
+// kind detects the notifier from its keys, as chap-checker does.
+func (a *Alerter) kind() string {
+	if a.WebhookURL != "" || a.WebhookURLEnv != "" {
+		return alerterSlack
+	}
+	return alerterWebhook
+}
+
+func (a *Alerter) validate(key []string) error {
+	at := func(k string) []string { return append(slices.Clip(key), k) }
+	if a == nil {
+		return keyErrorf(key, "is empty; it needs webhook_url(_env) for Slack or url(_env) for a webhook")
+	}
+	slack := a.WebhookURL != "" || a.WebhookURLEnv != ""
+	generic := a.URL != "" || a.URLEnv != ""
+	switch {
+	case slack && generic:
+		return keyErrorf(key, "has both Slack (webhook_url, webhook_url_env) and webhook (url, url_env) keys")
+	case key[len(key)-1] == "slack" && !slack:
+		return keyErrorf(key, "needs webhook_url or webhook_url_env")
+	case !slack && !generic:
+		return keyErrorf(key, "needs webhook_url or webhook_url_env (Slack), or url or url_env (webhook)")
+	case a.WebhookURL != "" && a.WebhookURLEnv != "":
+		return keyErrorf(key, "give webhook_url or webhook_url_env, not both")
+	case a.URL != "" && a.URLEnv != "":
+		return keyErrorf(key, "give url or url_env, not both")
+	case a.kind() == alerterSlack && len(a.Headers) > 0:
+		return keyErrorf(at("headers"), "applies to webhooks only")
+	}
+	if err := validateEnvNames(key, map[string]string{"webhook_url_env": a.WebhookURLEnv, "url_env": a.URLEnv}); err != nil {
+		return err
+	}
+	if a.TimeoutS != nil && !(*a.TimeoutS > 0 && *a.TimeoutS <= maxTimeoutS) {
+		return keyErrorf(at("timeout_s"), "must be greater than 0 and at most %d", maxTimeoutS)
+	}
+	if a.NotifyOn == nil {
+		a.NotifyOn = slices.Clone(checkerNotifyOn)
+	}
+	for _, s := range a.NotifyOn {
+		if !slices.Contains(checkerNotifyOn, s) {
+			return keyErrorf(at("notify_on"), "unknown status %q (want fail, error or warn)", s)
+		}
+	}
+	return nil
+}
+
+// notifies reports whether the alerter wants status changes of level.
+func (a *Alerter) notifies(level string) bool { return slices.Contains(a.NotifyOn, level) }
