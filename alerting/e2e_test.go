@@ -364,9 +364,12 @@ func (s *stack) failedProbeScrapes(t *testing.T) float64 {
 	return s.scalar(t, `count_over_time(up{job="chap_probe",instance="demo"}[`+w+`]) - sum_over_time(up{job="chap_probe",instance="demo"}[`+w+`])`)
 }
 
-// window is a PromQL range covering the time since the scenario began.
+// window is a PromQL range covering the time since the scenario began. Queries run at
+// whole seconds (query truncates to the second) and a sample carries the time its
+// scrape started, so the range reaches two seconds further back: with one, a flap
+// seen within the first second of a scenario fell outside it.
 func (s *stack) window() string {
-	return fmt.Sprintf("%ds", int(time.Since(s.began).Seconds())+1)
+	return fmt.Sprintf("%ds", int(time.Since(s.began).Seconds())+2)
 }
 
 // scalar runs an instant query that returns one series and returns its value.
