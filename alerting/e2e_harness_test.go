@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 )
 
 // Timings of the test stack. Rules and Alertmanager use shortened copies of the
@@ -47,8 +49,15 @@ const (
 	quiet = amPeerTimeout + 3*time.Second
 )
 
-// requiredTools are the binaries the test runs; scripts/ensure-tools.sh installs them.
+// requiredTools are the binaries the test runs; scripts/ensure-tools.sh installs them,
+// scripts/current-tools.sh builds current versions (make test-current).
 var requiredTools = []string{"go", "prometheus", "prometheus-alertmanager"}
+
+// The secret files alerting/alertmanager.yml reads; the test points them at its own.
+const (
+	slackURLFile   = "/etc/prometheus/secrets/slack_api_url"
+	webhookURLFile = "/etc/prometheus/secrets/webhook_url"
+)
 
 // proc is a started process with its log file.
 type proc struct {
@@ -272,6 +281,11 @@ func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.notes = append(s.notes, notes...)
+	if r.URL.Path == "/slack" {
+		// Slack's incoming webhooks answer 200 with the body "ok"; Alertmanager 0.26 and
+		// later treat any other answer as a failed delivery and send it again.
+		_, _ = io.WriteString(w, "ok")
+	}
 }
 
 func parseSlack(body []byte) ([]note, error) {
@@ -439,6 +453,7 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 		}
 	}
 	s := &stack{t: t, dir: t.TempDir(), sink: newSink(t)}
+	testkit.ToolVersion(t, "prometheus")
 
 	var simBin string
 	s.exporterBin, simBin = buildBinaries(t, s.dir)
@@ -475,11 +490,19 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 	tmpl := readFile(t, "templates/chap.tmpl")
 	writeFile(t, filepath.Join(amDir, "templates", "chap.tmpl"), tmpl)
 	writeFile(t, filepath.Join(amDir, "slack_api_url"), s.sink.srv.URL+"/slack\n")
+	writeFile(t, filepath.Join(amDir, "webhook_url"), s.sink.srv.URL+"/webhook\n")
 	am := readFile(t, "alertmanager.yml")
 	am = replaceAll(t, "alertmanager.yml", am, "group_wait: 30s", "group_wait: "+amGroupWait, 1)
 	am = replaceAll(t, "alertmanager.yml", am, "group_interval: 5m", "group_interval: "+amGroupInterval, 1)
-	am = replaceAll(t, "alertmanager.yml", am, "api_url_file: /etc/prometheus/secrets/slack_api_url", "api_url_file: "+filepath.Join(amDir, "slack_api_url"), 1)
-	am = replaceAll(t, "alertmanager.yml", am, "url: http://127.0.0.1:9099/chap-alerts", "url: "+s.sink.srv.URL+"/webhook", 1)
+	am = replaceAll(t, "alertmanager.yml", am, "api_url_file: "+slackURLFile, "api_url_file: "+filepath.Join(amDir, "slack_api_url"), 1)
+	if testkit.HasWebhookURLFile(testkit.ToolVersion(t, "prometheus-alertmanager")) {
+		am = replaceAll(t, "alertmanager.yml", am, "url_file: "+webhookURLFile, "url_file: "+filepath.Join(amDir, "webhook_url"), 1)
+	} else {
+		var err error
+		if am, err = testkit.ForAlertmanager025(am, s.sink.srv.URL+"/webhook"); err != nil {
+			t.Fatalf("alertmanager.yml: %v", err)
+		}
+	}
 	amConfig := filepath.Join(amDir, "alertmanager.yml")
 	writeFile(t, amConfig, am)
 

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure the real tools the tests drive are installed: Prometheus and
-# promtool, Alertmanager and amtool, and Chromium for the status page test.
+# promtool, Alertmanager and amtool, Chromium for the status page test, podman
+# for the container image test, docker-compose for the compose example,
+# systemd-analyze for the systemd unit, and the CA certificates the image ships.
+# (make test-current adds current upstream Prometheus and Alertmanager builds:
+# scripts/current-tools.sh.)
 # As root it installs what is missing from Debian's packages; otherwise it
 # stops with the exact command to run. It never skips silently: a test
 # suite without its tools proves nothing.
@@ -12,12 +16,20 @@ declare -A package_of=(
   [prometheus-alertmanager]=prometheus-alertmanager
   [amtool]=prometheus-alertmanager
   [chromium]=chromium
+  [podman]=podman
+  [docker-compose]=docker-compose
+  [systemd-analyze]=systemd
+  [/etc/ssl/certs/ca-certificates.crt]=ca-certificates
 )
 
 missing_packages() {
   local tool
   for tool in "${!package_of[@]}"; do
-    command -v "$tool" >/dev/null 2>&1 || echo "${package_of[$tool]}"
+    if [[ "$tool" == /* ]]; then
+      [ -e "$tool" ] || echo "${package_of[$tool]}"
+    else
+      command -v "$tool" >/dev/null 2>&1 || echo "${package_of[$tool]}"
+    fi
   done | sort -u
 }
 

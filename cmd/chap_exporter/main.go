@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	chapexporter "github.com/dhis2-chap/chap_exporter"
 	"github.com/dhis2-chap/chap_exporter/config"
 	"github.com/dhis2-chap/chap_exporter/migrate"
 	"github.com/dhis2-chap/chap_exporter/prober"
@@ -35,6 +36,7 @@ const name = "chap_exporter"
 func main() { os.Exit(run()) }
 
 func run() int {
+	chapexporter.SetVersion()
 	kingpin.CommandLine.Help = "Probes DHIS2 servers and the chap-core behind their route. With no command it runs the exporter. " + report.ExitCodesHelp
 	kingpin.Command("serve", "Run the exporter (the default when no command is given).").Default()
 	checkCmd := kingpin.Command("check", "Probe targets once, print the results and exit. "+report.ExitCodesHelp)

@@ -19,6 +19,7 @@ type Dashboard struct {
 	Title         string   `json:"title"`
 	Tags          []string `json:"tags"`
 	SchemaVersion int      `json:"schemaVersion"`
+	Editable      bool     `json:"editable"`
 	Panels        []Panel  `json:"panels"`
 	Templating    struct {
 		List []Variable `json:"list"`
@@ -27,13 +28,19 @@ type Dashboard struct {
 
 // Panel is one dashboard panel. Rows carry their collapsed panels in Panels.
 type Panel struct {
-	ID         int         `json:"id"`
-	Type       string      `json:"type"`
-	Title      string      `json:"title"`
-	Datasource *Datasource `json:"datasource"`
-	GridPos    GridPos     `json:"gridPos"`
-	Targets    []Target    `json:"targets"`
-	Panels     []Panel     `json:"panels"`
+	ID          int         `json:"id"`
+	Type        string      `json:"type"`
+	Title       string      `json:"title"`
+	Description string      `json:"description"`
+	Datasource  *Datasource `json:"datasource"`
+	GridPos     GridPos     `json:"gridPos"`
+	Targets     []Target    `json:"targets"`
+	FieldConfig struct {
+		Defaults struct {
+			Unit string `json:"unit"`
+		} `json:"defaults"`
+	} `json:"fieldConfig"`
+	Panels []Panel `json:"panels"`
 }
 
 // GridPos is a panel's position on Grafana's 24-column grid.
@@ -63,6 +70,7 @@ type Target struct {
 // an object with a "query" field; use QueryText to read it.
 type Variable struct {
 	Name       string          `json:"name"`
+	Label      string          `json:"label"`
 	Type       string          `json:"type"`
 	Datasource *Datasource     `json:"datasource"`
 	Definition string          `json:"definition"`
@@ -70,6 +78,9 @@ type Variable struct {
 	Multi      bool            `json:"multi"`
 	IncludeAll bool            `json:"includeAll"`
 	AllValue   string          `json:"allValue"`
+	// Refresh is when Grafana reloads the variable's values: 1 on load, 2 on time
+	// range change.
+	Refresh int `json:"refresh"`
 }
 
 // QueryText returns the variable's query whether it is stored as a string or as an
@@ -130,7 +141,8 @@ type Query struct {
 }
 
 // DefaultVars are the values Queries substitutes for Grafana variables: a time range
-// of one hour, a one-minute rate interval, and every target.
+// of one hour, a one-minute rate interval, the example configuration's probe job and
+// every target (the instance variable's All value).
 var DefaultVars = map[string]string{
 	"__range":         "1h",
 	"__range_s":       "3600",
@@ -138,7 +150,8 @@ var DefaultVars = map[string]string{
 	"__rate_interval": "1m",
 	"__interval":      "30s",
 	"__interval_ms":   "30000",
-	"instance":        ".*",
+	"job":             "chap_probe",
+	"instance":        ".+",
 }
 
 // varRef matches $name, ${name} and ${name:format} references to Grafana variables.

@@ -1,0 +1,54 @@
+package testkit
+
+import (
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// versionLine matches the first line of `--version` of Prometheus's tools, e.g.
+// "alertmanager, version 0.25.0 (branch: ...".
+var versionLine = regexp.MustCompile(`(?m)^\S+, version (\d+)\.(\d+)\.(\d+)`)
+
+// ToolVersion runs `bin --version` and returns its major, minor and patch version. It
+// logs the version and path, so that every run says which tools it tested.
+func ToolVersion(t testing.TB, bin string) [3]int {
+	t.Helper()
+	out, err := exec.Command(bin, "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s --version: %v\n%s", bin, err, out)
+	}
+	m := versionLine.FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("%s --version: no version in %q", bin, out)
+	}
+	var v [3]int
+	for i := range v {
+		v[i], _ = strconv.Atoi(m[i+1])
+	}
+	path, _ := exec.LookPath(bin)
+	t.Logf("%s %d.%d.%d (%s)", bin, v[0], v[1], v[2], path)
+	return v
+}
+
+// HasWebhookURLFile reports whether an Alertmanager (or amtool) of version v accepts
+// url_file in a webhook_config: 0.26 and later.
+func HasWebhookURLFile(v [3]int) bool {
+	return v[0] > 0 || v[1] >= 26
+}
+
+// webhookURLFile matches a webhook url_file line, keeping its indentation and "- ".
+var webhookURLFile = regexp.MustCompile(`(?m)^(\s*-?\s*)url_file: \S+$`)
+
+// ForAlertmanager025 makes the change alerting/alertmanager.yml documents for
+// Alertmanager 0.25, which has no webhook url_file: every url_file line becomes
+// `url: <url>`. It fails unless there is exactly one.
+func ForAlertmanager025(config, url string) (string, error) {
+	if n := len(webhookURLFile.FindAllString(config, -1)); n != 1 {
+		return "", fmt.Errorf("%d webhook url_file lines, want 1", n)
+	}
+	return webhookURLFile.ReplaceAllString(config, "${1}url: "+strings.ReplaceAll(url, "$", "$$")), nil
+}
