@@ -105,9 +105,17 @@ tools:
 test-examples:
 	cd examples/validate && $(GO) test -count=1 ./...
 
+# The end-to-end alerting tests run beside the other packages (-p 1 keeps two
+# test binaries at once, as go test's default does on two cores) with -v, so
+# their progress, a line per scenario, shows during their minutes.
 # The load test runs again without -race, at its full 10 000 probes.
 test-go:
-	$(GO) test -race -count=1 ./...
+	@echo "go test -race -count=1 -v ./alerting  (in the background)"
+	@$(GO) test -race -count=1 -v ./alerting & e2e=$$!; \
+	echo "go test -race -count=1 -p 1 <every other package>"; \
+	$(GO) test -race -count=1 -p 1 $$($(GO) list ./... | grep -v '/alerting$$'); rest=$$?; \
+	wait $$e2e; e2e=$$?; \
+	test $$rest -eq 0 && test $$e2e -eq 0
 	$(GO) test -count=1 -run '^TestManyProbesLeakNothing$$' ./server
 
 # promtool lints the golden /probe outputs: the same text Prometheus scrapes.

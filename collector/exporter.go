@@ -22,8 +22,8 @@ type Exporter struct {
 }
 
 // NewExporter creates the exporter's metrics and registers them, with build
-// info and the Go and process collectors, in reg.
-func NewExporter(reg prometheus.Registerer) *Exporter {
+// info, the external URL and the Go and process collectors, in reg.
+func NewExporter(reg prometheus.Registerer, externalURL string) *Exporter {
 	e := &Exporter{
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chap_exporter_probes_total",
@@ -58,8 +58,15 @@ func NewExporter(reg prometheus.Registerer) *Exporter {
 	for _, reason := range []string{"missing_target", "unknown_target", "bad_request", "method_not_allowed", "too_many_requests"} {
 		e.rejected.WithLabelValues(reason)
 	}
+	// Alert rules read the URL to put absolute links to the exporter in notifications.
+	externalURLInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "chap_exporter_web_external_url_info",
+		Help:        "The URL under which people reach the exporter (--web.external-url), for links in alerts.",
+		ConstLabels: prometheus.Labels{"url": externalURL},
+	})
+	externalURLInfo.Set(1)
 	reg.MustRegister(
-		e.probes, e.probeDuration, e.rejected, e.timeoutHeaderIgnored, e.reloadOK, e.reloadOKTime, e.configuredTgts,
+		e.probes, e.probeDuration, e.rejected, e.timeoutHeaderIgnored, e.reloadOK, e.reloadOKTime, e.configuredTgts, externalURLInfo,
 		versioncollector.NewCollector("chap_exporter"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -174,7 +174,7 @@ func TestEveryStatusSeriesIsAlwaysPresent(t *testing.T) {
 
 func TestExporterMetricsLint(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	e := collector.NewExporter(reg)
+	e := collector.NewExporter(reg, "https://chap-exporter.example.org")
 	e.CountProbe(healthy)
 	e.CountProbe(broken)
 	e.ObserveRun(healthy)
@@ -187,6 +187,9 @@ func TestExporterMetricsLint(t *testing.T) {
 # TYPE chap_exporter_probes_total counter
 chap_exporter_probes_total{result="failure",target="prod"} 1
 chap_exporter_probes_total{result="success",target="prod"} 1
+# HELP chap_exporter_web_external_url_info The URL under which people reach the exporter (--web.external-url), for links in alerts.
+# TYPE chap_exporter_web_external_url_info gauge
+chap_exporter_web_external_url_info{url="https://chap-exporter.example.org"} 1
 # HELP chap_exporter_config_last_reload_successful 1 if the last configuration load succeeded.
 # TYPE chap_exporter_config_last_reload_successful gauge
 chap_exporter_config_last_reload_successful 1
@@ -195,7 +198,8 @@ chap_exporter_config_last_reload_successful 1
 chap_exporter_config_last_reload_success_timestamp_seconds 1.7e+09
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "chap_exporter_probes_total",
-		"chap_exporter_config_last_reload_successful", "chap_exporter_config_last_reload_success_timestamp_seconds"); err != nil {
+		"chap_exporter_config_last_reload_successful", "chap_exporter_config_last_reload_success_timestamp_seconds",
+		"chap_exporter_web_external_url_info"); err != nil {
 		t.Error(err)
 	}
 }

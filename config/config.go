@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
@@ -157,10 +158,12 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
 	parsed, err := model.ParseDuration(node.Value)
 	if err != nil || node.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{
-			// The value is not echoed: it may be a misplaced secret.
-			fmt.Sprintf("line %d: invalid duration (want e.g. 10s, 1m30s)", node.Line),
-		}}
+		// The value is not echoed: it may be a misplaced secret.
+		msg := "invalid duration (want e.g. 10s, 1m30s)"
+		if node.Tag == "!!int" || node.Tag == "!!float" {
+			msg = "a number needs a unit (e.g. 10s, 1m30s)"
+		}
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", node.Line, msg)}}
 	}
 	*d = Duration(parsed)
 	return nil
@@ -189,7 +192,7 @@ func Load(filename string, checks CheckKinds) (*Config, error) {
 func Parse(content []byte, filename string, checks CheckKinds) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(content, &root); err != nil {
-		return nil, yamlError(filename, nil, err)
+		return nil, yamlError(filename, content, nil, err)
 	}
 	cfg := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(content))
@@ -198,7 +201,7 @@ func Parse(content []byte, filename string, checks CheckKinds) (*Config, error) 
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: filename, Msg: "config file is empty; it needs a targets: section"}
 		}
-		return nil, yamlError(filename, &root, err)
+		return nil, yamlError(filename, content, &root, err)
 	}
 	loc := locator{file: filename, root: &root}
 	if len(cfg.Targets) == 0 {
@@ -302,6 +305,11 @@ func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err
 	return t.Auth.resolve(t.Name, dir)
 }
 
+func validPort(port string) bool {
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535
+}
+
 // maxDisplayName bounds a display name, which every page and table shows.
 const maxDisplayName = 120
 
@@ -325,10 +333,15 @@ func validateURL(raw string) error {
 	switch {
 	case u.User != nil:
 		return keyErrorf("url", "credentials in the URL are not allowed; use auth")
+	case u.Scheme == "" || u.Opaque != "":
+		// "dhis2.example.org" or "dhis2.example.org:8080" (parsed as scheme "dhis2.example.org").
+		return keyErrorf("url", "has no scheme; start it with https:// (or http://)")
 	case u.Scheme != "http" && u.Scheme != "https":
 		return keyErrorf("url", "scheme must be http or https, not %q", u.Scheme)
 	case u.Host == "":
 		return keyErrorf("url", "has no host")
+	case u.Port() != "" && !validPort(u.Port()):
+		return keyErrorf("url", "port %s is out of range (1-65535)", u.Port())
 	case u.RawQuery != "" || u.Fragment != "":
 		return keyErrorf("url", "must not have a query or fragment")
 	}

@@ -44,9 +44,22 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 		file string
 		want string
 	}{
-		{"unknown-key", `testdata/invalid/unknown-key.yml:5: target "prod": unknown key "tokn_env"`},
-		{"bad-duration", `testdata/invalid/bad-duration.yml:4: target "prod": invalid duration (want e.g. 10s, 1m30s)`},
-		{"negative-timeout", `testdata/invalid/negative-timeout.yml:4: target "prod": invalid duration (want e.g. 10s, 1m30s)`},
+		{"unknown-key", `testdata/invalid/unknown-key.yml:5: target "prod": unknown key "tokn_env" under auth; did you mean "token_env"?`},
+		{"key-typo", `testdata/invalid/key-typo.yml:4: target "prod": unknown key "timout" directly under a target's name; did you mean "timeout"?`},
+		{"check-typo", `testdata/invalid/check-typo.yml:4: target "prod": checks: unknown check "dhis2_system_ifno"; did you mean "dhis2_system_info"?`},
+		{"key-in-wrong-place", `testdata/invalid/key-in-wrong-place.yml:6: target "prod": unknown key "timeout" under auth; it goes directly under a target's name`},
+		{"target-key-at-top-level", `testdata/invalid/target-key-at-top-level.yml:4: unknown key "url" at the top level; it goes directly under a target's name`},
+		{"target-key-as-target-name", `testdata/invalid/target-key-as-target-name.yml:4: "url" is indented like a target name; it goes directly under a target's name`},
+		// The YAML library blames line 4, the line after the fault.
+		{"misindented-url", `testdata/invalid/misindented-url.yml:3: target "prod": "url" is indented by 3 spaces; this file indents in steps of 2`},
+		{"indented-under-value", `testdata/invalid/indented-under-value.yml:5: target "prod": "checks" is indented deeper than "timeout" on line 4, which already has a value; line them up`},
+		// The YAML library blames line 10.
+		{"tab", `testdata/invalid/tab.yml:11: target "prod": a tab in the indentation; YAML indents with spaces only`},
+		{"duration-without-unit", `testdata/invalid/duration-without-unit.yml:4: target "prod": timeout: a number needs a unit (e.g. 10s, 1m30s)`},
+		{"url-without-scheme", `testdata/invalid/url-without-scheme.yml:3: target "prod": url: has no scheme; start it with https:// (or http://)`},
+		{"port-out-of-range", `testdata/invalid/port-out-of-range.yml:3: target "prod": url: port 99999 is out of range (1-65535)`},
+		{"bad-duration", `testdata/invalid/bad-duration.yml:4: target "prod": timeout: invalid duration (want e.g. 10s, 1m30s)`},
+		{"negative-timeout", `testdata/invalid/negative-timeout.yml:4: target "prod": timeout: invalid duration (want e.g. 10s, 1m30s)`},
 		{"timeout-too-long", `testdata/invalid/timeout-too-long.yml:4: target "prod": timeout: must be at most 5m`},
 		{"two-auth-modes", `testdata/invalid/two-auth-modes.yml:4: target "prod": auth: choose one of token (token, token_env, token_file) or username with a password, not both`},
 		{"missing-env", `testdata/invalid/missing-env.yml:5: target "prod": auth.token_env: environment variable CHAP_TEST_UNSET is not set`},
@@ -59,24 +72,24 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 		{"missing-url", `testdata/invalid/missing-url.yml:2: target "prod": url: is required`},
 		{"bad-scheme", `testdata/invalid/bad-scheme.yml:3: target "prod": url: scheme must be http or https, not "ftp"`},
 		{"url-with-query", `testdata/invalid/url-with-query.yml:3: target "prod": url: must not have a query or fragment`},
-		{"unknown-check", `testdata/invalid/unknown-check.yml:4: target "prod": checks: unknown check "dhis2_pong"`},
+		{"unknown-check", `testdata/invalid/unknown-check.yml:4: target "prod": checks: unknown check "dhis2_pong"; did you mean "dhis2_ping"?`},
 		{"duplicate-check", `testdata/invalid/duplicate-check.yml:4: target "prod": checks: check "dhis2_ping" listed twice`},
 		{"bad-target-name", `testdata/invalid/bad-target-name.yml:2: target "prod/eu": target name must match ^[A-Za-z0-9_.-]+$`},
 		{"bad-route-code", `testdata/invalid/bad-route-code.yml:4: target "prod": route_code: "chap/x" must match ^[A-Za-z0-9_-]+$`},
 		{"no-targets", `testdata/invalid/no-targets.yml:1: targets: at least one target is required`},
 		{"empty", `testdata/invalid/empty.yml: config file is empty; it needs a targets: section`},
-		{"checks-not-a-list", `testdata/invalid/checks-not-a-list.yml:4: target "prod": wrong type: a string where a list was expected`},
+		{"checks-not-a-list", `testdata/invalid/checks-not-a-list.yml:4: target "prod": checks: wrong type: a string where a list was expected`},
 		{"duplicate-target", `testdata/invalid/duplicate-target.yml:4: target "prod": mapping key "prod" already defined at line 2`},
 		{"missing-ca-file", `testdata/invalid/missing-ca-file.yml:5: target "prod": tls_config.ca_file: cannot read testdata/invalid/missing-ca.pem: no such file or directory`},
 		{"second-target-bad", `testdata/invalid/second-target-bad.yml:7: target "bad": auth.token_env: environment variable CHAP_TEST_UNSET is not set`},
-		{"unknown-top-level", `testdata/invalid/unknown-top-level.yml:4: unknown key "global"`},
+		{"unknown-top-level", `testdata/invalid/unknown-top-level.yml:4: unknown key "global" at the top level`},
 		{"unknown-kind", `testdata/invalid/unknown-kind.yml:3: target "prod": kind: unknown kind "dhis3" (want one of dhis2, ocs, chapkit)`},
 		{"long-display-name", `testdata/invalid/long-display-name.yml:3: target "prod": display_name: is longer than 120 bytes`},
 		{"target-null", `testdata/invalid/target-null.yml:2: target "prod": target has no settings; it needs at least url`},
 		{"ui-unknown-theme", `testdata/invalid/ui-unknown-theme.yml:3: ui.theme: unknown theme "neon" (want one of auto, light, dark, dhis2)`},
 		{"ui-bad-group-by", `testdata/invalid/ui-bad-group-by.yml:5: ui.group_by: "country-code" is not a label name (want ^[a-zA-Z_][a-zA-Z0-9_]*$)`},
 		{"ui-refresh-too-fast", `testdata/invalid/ui-refresh-too-fast.yml:5: ui.refresh_interval: must be 0 (off) or at least 5s`},
-		{"ui-unknown-key", `testdata/invalid/ui-unknown-key.yml:5: unknown key "titel"`},
+		{"ui-unknown-key", `testdata/invalid/ui-unknown-key.yml:5: unknown key "titel" under ui; did you mean "title"?`},
 		{"ui-title-not-printable", `testdata/invalid/ui-title-not-printable.yml:5: ui.title: must be printable text on one line`},
 		{"ocs-credentials", `testdata/invalid/ocs-credentials.yml:5: target "climate": auth: an ocs target takes no credentials: Open Climate Service endpoints are public`},
 		{"chapkit-credentials", `testdata/invalid/chapkit-credentials.yml:5: target "ewars": auth: a chapkit target takes no credentials: chapkit health endpoints are unauthenticated by convention, and a DHIS2 token means nothing to a chapkit service`},
@@ -99,7 +112,7 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 				t.Fatal("Load succeeded, want an error")
 			}
 			got := err.Error()
-			if !strings.HasPrefix(got, tt.want) {
+			if got != tt.want {
 				t.Errorf("error\n got: %s\nwant: %s", got, tt.want)
 			}
 			if strings.Contains(got, "\n") {

@@ -77,7 +77,8 @@ func (t *Target) validateExtras(checks CheckKinds) error {
 			}
 			switch kinds := checks(r); {
 			case kinds == nil:
-				return keyErrorf(key, "check %q requires unknown check %q", c.Name, r)
+				return keyErrorf(key, "check %q requires unknown check %q%s", c.Name, r,
+					didYouMean(r, func(name string) bool { return custom[name] != nil || slices.Contains(checks(name), t.Kind) }))
 			case !slices.Contains(kinds, t.Kind):
 				return keyErrorf(key, "check %q requires %s, which does not apply to kind %s", c.Name, r, t.Kind)
 			}

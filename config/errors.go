@@ -161,17 +161,26 @@ var (
 	// (?s): a quoted value in a message can span lines; it must still
 	// match, or the raw message (value included) would be shown.
 	yamlLineRE    = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
-	unknownKeyRE  = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	unknownKeyRE  = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
 	cannotParseRE = regexp.MustCompile(`(?s)^cannot unmarshal !!(\w+)(?: ` + "`" + `(.*)` + "`" + `)? into (\S+)$`)
 )
 
+// syntaxIndentRE matches the YAML library's syntax errors that usually
+// come from indentation, which it often reports at another line.
+var syntaxIndentRE = regexp.MustCompile(`mapping values are not allowed|did not find expected|tab character|cannot start any token|block sequence entries are not allowed`)
+
 // yamlError turns the YAML library's messages into located one-line errors;
 // a type error with several problems keeps them all, joined by "; ".
-func yamlError(file string, root *yaml.Node, err error) *Error {
+// content is the file, for finding the line at fault of a syntax error.
+func yamlError(file string, content []byte, root *yaml.Node, err error) *Error {
 	msgs := []string{err.Error()}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		msgs = te.Errors
+	} else if syntaxIndentRE.MatchString(err.Error()) {
+		if line, target, msg := indentProblem(content); line > 0 {
+			return &Error{File: file, Line: line, Target: target, Msg: msg, Err: err}
+		}
 	}
 	loc := locator{file: file, root: root}
 	first := &Error{File: file, Err: err}
@@ -182,11 +191,18 @@ func yamlError(file string, root *yaml.Node, err error) *Error {
 			line, _ = strconv.Atoi(sm[1])
 			m = sm[2]
 		}
+		unknown := unknownKeyRE.MatchString(m)
 		m = friendlyYAMLMessage(m)
 		if i == 0 {
 			first.Line = line
 			if root != nil && line > 0 {
-				first.Target = loc.targetAt(line)
+				first.Target, first.Key = loc.keyAt(line)
+				if unknown {
+					first.Key = ""
+				} else if first.Key == "" && keys.places[first.Target] != nil {
+					m = fmt.Sprintf("%q is indented like a target name; it goes %s", first.Target, strings.Join(keys.places[first.Target], " or "))
+					first.Target = ""
+				}
 			}
 		} else if line > 0 {
 			m = fmt.Sprintf("line %d: %s", line, m)
@@ -197,9 +213,57 @@ func yamlError(file string, root *yaml.Node, err error) *Error {
 	return first
 }
 
+// keyAt returns the target and the dotted key (custom_checks[1].path) of
+// the key on line, as far as the tree tells.
+func (l locator) keyAt(line int) (target, key string) {
+	path := keyPath(document(l.root), line)
+	if len(path) < 2 || path[0] != "targets" {
+		return l.targetAt(line), ""
+	}
+	var b strings.Builder
+	for _, part := range path[2:] {
+		if _, err := strconv.Atoi(part); err == nil {
+			b.WriteString("[" + part + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(".")
+		}
+		b.WriteString(part)
+	}
+	return path[1], b.String()
+}
+
+// keyPath is the path of mapping keys and sequence indexes down to the
+// deepest key written on line, nil when there is none.
+func keyPath(n *yaml.Node, line int) []string {
+	if n == nil {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if sub := keyPath(v, line); sub != nil {
+				return append([]string{k.Value}, sub...)
+			}
+			if k.Line == line || v.Line == line {
+				return []string{k.Value}
+			}
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			if sub := keyPath(item, line); sub != nil {
+				return append([]string{strconv.Itoa(i)}, sub...)
+			}
+		}
+	}
+	return nil
+}
+
 func friendlyYAMLMessage(m string) string {
 	if sm := unknownKeyRE.FindStringSubmatch(m); sm != nil {
-		return fmt.Sprintf("unknown key %q", sm[1])
+		return keys.unknownKey(sm[1], sm[2])
 	}
 	if sm := cannotParseRE.FindStringSubmatch(m); sm != nil {
 		// The value is not echoed: it may be a misplaced secret.

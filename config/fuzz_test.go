@@ -56,7 +56,7 @@ func FuzzParse(f *testing.F) {
 func TestTypeErrorsNeverEchoMultilineValues(t *testing.T) {
 	content := "targets:\n  prod:\n    url: http://dhis2.example.org\n    checks: \"pw\\n42\"\n"
 	_, err := config.Parse([]byte(content), "chap.yml", knownChecks)
-	want := `chap.yml:4: target "prod": wrong type: a string where a list was expected`
+	want := `chap.yml:4: target "prod": checks: wrong type: a string where a list was expected`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}

@@ -110,7 +110,7 @@ func checkApplies(checks CheckKinds, name string, kind Kind) error {
 	kinds := checks(name)
 	switch {
 	case kinds == nil:
-		return fmt.Errorf("unknown check %q", name)
+		return fmt.Errorf("unknown check %q%s", name, didYouMean(name, func(n string) bool { return slices.Contains(checks(n), kind) }))
 	case !slices.Contains(kinds, kind):
 		return fmt.Errorf("check %s does not apply to kind %s", name, kind)
 	}

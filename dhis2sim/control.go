@@ -29,22 +29,44 @@ func (s *Sim) controlMux() *http.ServeMux {
 		return json.Unmarshal(b, st) // onto the current state: a merge
 	}))
 	mux.HandleFunc("POST /__sim/scenario/{name}", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.update(func(st *State) error { return ApplyScenario(st, r.PathValue("name")) }); err != nil {
+		// A scenario replaces the state, so setting a second one does not
+		// silently keep the first; ?add=true stacks it on top instead.
+		add := r.URL.Query().Get("add")
+		if add != "" && add != "true" && add != "false" {
+			badRequest(w, fmt.Errorf("add=%q: want true or false", add))
+			return
+		}
+		err := s.update(func(st *State) error {
+			if add != "true" {
+				*st = State{}
+			}
+			return ApplyScenario(st, r.PathValue("name"))
+		})
+		if err != nil {
 			badRequest(w, err)
 			return
 		}
 		s.replyState(w, r)
 	})
 	mux.HandleFunc("GET /__sim/scenarios", func(w http.ResponseWriter, _ *http.Request) {
-		type scenario struct {
-			Name        string `json:"name"`
-			Description string `json:"description"`
+		// One scenario per line: people read this list with curl.
+		var b strings.Builder
+		b.WriteString("[\n")
+		for i, sc := range Scenarios() {
+			if i > 0 {
+				b.WriteString(",\n")
+			}
+			line, err := json.Marshal(struct {
+				Name        string `json:"name"`
+				Description string `json:"description"`
+			}{sc.Name, sc.Description})
+			if err != nil {
+				panic(fmt.Errorf("dhis2sim: scenario does not marshal: %w", err)) // strings always marshal
+			}
+			b.Write(line)
 		}
-		var list []scenario
-		for _, sc := range Scenarios() {
-			list = append(list, scenario{sc.Name, sc.Description})
-		}
-		writeJSON(w, http.StatusOK, chapJSON, list)
+		b.WriteString("\n]\n")
+		writeBody(w, http.StatusOK, chapJSON, b.String())
 	})
 	mux.HandleFunc("POST /__sim/reset", func(w http.ResponseWriter, r *http.Request) {
 		s.Reset()

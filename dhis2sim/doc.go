@@ -46,8 +46,8 @@
 //	GET    /__sim/state            current State as JSON (durations as "50ms")
 //	PUT    /__sim/state            replace the State
 //	PATCH  /__sim/state            merge JSON into the State, e.g. {"chap_core_down":true}
-//	POST   /__sim/scenario/{name}  apply a scenario on top of the State
-//	GET    /__sim/scenarios        list scenarios
+//	POST   /__sim/scenario/{name}  replace the State with a scenario (?add=true: apply it on top)
+//	GET    /__sim/scenarios        list scenarios, one per line
 //	POST   /__sim/reset            healthy State, no requests, no connections
 //	GET    /__sim/requests         recorded requests
 //	DELETE /__sim/requests         forget requests and connections

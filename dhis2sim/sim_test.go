@@ -446,15 +446,25 @@ func TestControlAPI(t *testing.T) {
 		t.Fatalf("a bad request changed the state: %+v", got)
 	}
 	step("POST", "/__sim/scenario/chap-core-down", "", 200)
-	if st := sim.State(); !st.ChapCoreDown || !st.RouteDisabled {
-		t.Errorf("scenario not applied on top: %+v", st)
+	if st := sim.State(); !reflect.DeepEqual(st, dhis2sim.State{ChapCoreDown: true}) {
+		t.Errorf("scenario did not replace the state: %+v", st)
 	}
+	step("POST", "/__sim/scenario/route-disabled?add=true", "", 200)
+	if st := sim.State(); !reflect.DeepEqual(st, dhis2sim.State{ChapCoreDown: true, RouteDisabled: true}) {
+		t.Errorf("scenario with add=true not applied on top: %+v", st)
+	}
+	step("POST", "/__sim/scenario/route-disabled?add=yes", "", http.StatusBadRequest)
 	step("PUT", "/__sim/state", `{"route_missing":true}`, 200)
 	if st := sim.State(); !reflect.DeepEqual(st, dhis2sim.State{RouteMissing: true}) {
 		t.Errorf("PUT did not replace: %+v", st)
 	}
-	if !strings.Contains(step("GET", "/__sim/scenarios", "", 200), `"name":"not-dhis2"`) {
-		t.Error("scenario list lacks not-dhis2")
+	list := step("GET", "/__sim/scenarios", "", 200)
+	var scenarios []struct{ Name, Description string }
+	if err := json.Unmarshal([]byte(list), &scenarios); err != nil || len(scenarios) != len(dhis2sim.Scenarios()) {
+		t.Fatalf("scenario list is not every scenario as JSON (%v):\n%s", err, list)
+	}
+	if lines := strings.Split(strings.TrimSpace(list), "\n"); len(lines) != len(scenarios)+2 || !strings.Contains(list, "\n"+`{"name":"not-dhis2",`) {
+		t.Errorf("scenario list is not one scenario per line:\n%s", list)
 	}
 	step("GET", "/__sim/state", "", 200)
 	step("DELETE", "/__sim/state", "", http.StatusMethodNotAllowed)

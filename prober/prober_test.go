@@ -466,3 +466,33 @@ func TestRequestsCarryUserAgentAndNoCredentialsOnFrontPage(t *testing.T) {
 		}
 	}
 }
+
+// TestForbiddenNamesWhatIsMissing: a 403 tells the operator what to give
+// the monitoring user, with the authority's name where DHIS2 documents one.
+func TestForbiddenNamesWhatIsMissing(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(*dhis2sim.State)
+		check string
+		want  string
+	}{
+		{"apps", func(st *dhis2sim.State) { st.SetFault(dhis2sim.Apps, dhis2sim.Fault{Status: 403}) }, "dhis2_chap_modeling_app",
+			"/api/apps answered 403: the user lacks the authority M_dhis-web-app-management (App Management) or ALL"},
+		{"running the route", func(st *dhis2sim.State) { st.RouteForbidden = true }, "dhis2_chap_ping",
+			"/api/routes/chap/run/health answered 403: the user may not run the route; share it with the user (metadata: can view) or give the user one of the route's authorities: Access denied to route chap"},
+		{"routes", func(st *dhis2sim.State) { st.SetFault(dhis2sim.Routes, dhis2sim.Fault{Status: 403}) }, "dhis2_chap_route",
+			"answered 403: the user may not read routes; share the route with the user (metadata: can view)"},
+		{"me", func(st *dhis2sim.State) { st.SetFault(dhis2sim.Me, dhis2sim.Fault{Status: 403}) }, "dhis2_ping",
+			"/api/me answered 403: the user lacks the authority or sharing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim, _, target := simTarget(t, false)
+			sim.Update(tt.setup)
+			r := result(t, probe(t, target, 5*time.Second), tt.check)
+			if outcome(r) != "fail/forbidden" || !strings.Contains(r.Message, tt.want) {
+				t.Errorf("%s = %s %q, want fail/forbidden with %q", tt.check, outcome(r), r.Message, tt.want)
+			}
+		})
+	}
+}

@@ -260,7 +260,7 @@ func statusFailure(kind config.Kind, path string, resp *http.Response, body []by
 	case code == http.StatusUnauthorized:
 		return failuref(ReasonAuth, nil, "DHIS2 answered 401: the token or password was not accepted%s", msg)
 	case code == http.StatusForbidden:
-		return failuref(ReasonForbidden, nil, "%s answered 403: the user lacks the authority or sharing%s", path, msg)
+		return failuref(ReasonForbidden, nil, "%s answered 403: %s%s", path, forbiddenHint(path, route), msg)
 	case route && code == http.StatusBadGateway:
 		return failuref(ReasonUpstreamDown, nil, "DHIS2 route returned 502: chap-core did not respond%s", msg)
 	case route && code == http.StatusServiceUnavailable:
@@ -271,6 +271,20 @@ func statusFailure(kind config.Kind, path string, resp *http.Response, body []by
 		return failuref(ReasonNotFound, nil, "%s answered 404%s", path, msg)
 	}
 	return failuref(ReasonHTTPStatus, nil, "%s answered %d%s", path, code, msg)
+}
+
+// forbiddenHint says what the monitoring user lacks for a 403 on path,
+// naming the authority where DHIS2 documents one, so the fix is one step.
+func forbiddenHint(path string, route bool) string {
+	switch {
+	case route:
+		return "the user may not run the route; share it with the user (metadata: can view) or give the user one of the route's authorities"
+	case strings.HasPrefix(path, "/api/routes"):
+		return "the user may not read routes; share the route with the user (metadata: can view)"
+	case strings.HasPrefix(path, "/api/apps"):
+		return "the user lacks the authority M_dhis-web-app-management (App Management) or ALL"
+	}
+	return "the user lacks the authority or sharing"
 }
 
 // requireJSON rejects HTML (a login page behind SSO) and other non-JSON answers.

@@ -5,7 +5,7 @@
 #   - amtool template render                  Slack title/text for a firing and a resolved alert
 #   - amtool config routes test               the notify opt-in routing, exact receivers
 #   - promtool check config                   examples/prometheus/prometheus.yml
-#   - every runbook_url anchor of the rules has its README section
+#   - every runbook_url anchor of the rules has its section in docs/runbooks.md
 # Run from anywhere; exits non-zero on the first failure.
 set -euo pipefail
 
@@ -77,7 +77,7 @@ render() {
 }
 render firing chap.slack.color danger
 render firing chap.slack.title "[FIRING] ChapCoreDown: demo / dhis2_chap_ping"
-render firing chap.slack.text "*FIRING*" "\`demo\`" "\`dhis2_chap_ping\`" "\`upstream_down\`" "#runbook-chapcoredown"
+render firing chap.slack.text "*FIRING*" "\`demo\`" "\`dhis2_chap_ping\`" "\`upstream_down\`" "docs/runbooks.md#chapcoredown" "https://chap-exporter.example.org/probe?target=demo&debug=true"
 render resolved chap.slack.color good
 # a warn-level alert (severity info) is yellow while firing
 sed 's/"severity": "critical"/"severity": "info"/g' alerting/testdata/notification-firing.json >"$tmp/notification-warn.json"
@@ -114,13 +114,19 @@ route slack,webhook null info
 route slack null info
 route slack,webhook slack,webhook warning
 
-step "every runbook_url of rules.yml has its README section"
-for anchor in $(grep -o 'README.md#runbook-[a-z0-9]*' alerting/rules.yml | sort -u | sed 's/.*#//'); do
-	grep -qi "^### Runbook: ${anchor#runbook-}\$" README.md || fail "README has no '### Runbook:' section for #$anchor"
+step "every runbook_url of rules.yml has its section in docs/runbooks.md"
+for anchor in $(grep -o "}}#[a-z0-9]*'" alerting/rules.yml | sort -u | tr -d "}#'"); do
+	grep -qi "^## ${anchor}\$" docs/runbooks.md || fail "docs/runbooks.md has no '## ' section for #$anchor"
 	printf '  %s\n' "$anchor"
 done
 
-step "promtool check config examples/prometheus/prometheus.yml"
-promtool check config examples/prometheus/prometheus.yml
+# The example names its rules by their installed path, so check it installed: the same
+# layout under a temporary root, paths rewritten to it.
+step "promtool check config examples/prometheus/prometheus.yml (installed as /etc/prometheus/)"
+root="$tmp/root"
+install -D -m 0644 alerting/rules.yml "$root/etc/prometheus/rules/chap.yml"
+sed "s#/etc/prometheus/#$root/etc/prometheus/#g" examples/prometheus/prometheus.yml >"$tmp/prometheus.yml"
+install -D -m 0644 "$tmp/prometheus.yml" "$root/etc/prometheus/prometheus.yml"
+promtool check config "$root/etc/prometheus/prometheus.yml"
 
 printf '\ncheck-alerting: all checks passed\n'

@@ -38,23 +38,43 @@ targets:
 YAML
 
 "$bin_dir/dhis2sim" --web.listen-address="127.0.0.1:${sim_port}" --token-env=DEMO_DHIS2_TOKEN &
-pids+=($!)
+sim_pid=$!
+pids+=("$sim_pid")
 "$bin_dir/dhis2sim" --service=ocs --web.listen-address="127.0.0.1:${ocs_port}" &
-pids+=($!)
+ocs_pid=$!
+pids+=("$ocs_pid")
 "$bin_dir/dhis2sim" --service=chapkit --web.listen-address="127.0.0.1:${chapkit_port}" &
-pids+=($!)
+chapkit_pid=$!
+pids+=("$chapkit_pid")
 "$bin_dir/chap_exporter" --config.file="$work/chap.yml" --web.listen-address="127.0.0.1:${exporter_port}" &
-pids+=($!)
+exporter_pid=$!
+pids+=("$exporter_pid")
 
-for _ in $(seq 50); do
-  curl -fs "http://127.0.0.1:${exporter_port}/-/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+# up NAME PID URL: waits until URL answers while PID still runs. A process that
+# failed to bind exits; another program on the port would answer, so both count.
+up() {
+  local name=$1 pid=$2 url=$3
+  for _ in $(seq 100); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "make demo: $name exited (is the port in use? make demo SIM_PORT=... DEMO_PORT=... moves them)" >&2
+      exit 1
+    fi
+    curl -fs "$url" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "make demo: $name did not answer $url within 10s" >&2
+  exit 1
+}
+up dhis2sim "$sim_pid" "http://127.0.0.1:${sim_port}/__sim/state"
+up "dhis2sim --service=ocs" "$ocs_pid" "http://127.0.0.1:${ocs_port}/__sim/state"
+up "dhis2sim --service=chapkit" "$chapkit_pid" "http://127.0.0.1:${chapkit_port}/__sim/state"
+up chap_exporter "$exporter_pid" "http://127.0.0.1:${exporter_port}/-/ready"
 
 cat <<TXT
 
-chap_exporter is probing a simulated DHIS2 + chap-core (demo), an Open
-Climate Service (demo-ocs) and a chapkit model service (demo-model). Try:
+chap_exporter is probing a simulated DHIS2 + chap-core (demo, at
+http://127.0.0.1:${sim_port}, which also accepts user admin, password district), an
+Open Climate Service (demo-ocs) and a chapkit model service (demo-model). Try:
 
   curl 'localhost:${exporter_port}/probe?target=demo'                 # metrics for every check
   curl 'localhost:${exporter_port}/probe?target=demo&debug=true'      # why each check passed or failed
@@ -65,11 +85,11 @@ Climate Service (demo-ocs) and a chapkit model service (demo-model). Try:
 Break something in a simulator, then probe again:
 
   curl -X POST localhost:${sim_port}/__sim/scenario/chap-core-down
-  curl -X POST localhost:${sim_port}/__sim/scenario/bad-credentials
+  curl -X POST localhost:${sim_port}/__sim/scenario/bad-credentials     # replaces chap-core-down
   curl -X POST localhost:${ocs_port}/__sim/scenario/info-missing
   curl -X POST localhost:${chapkit_port}/__sim/scenario/degraded
-  curl -X POST localhost:${sim_port}/__sim/reset                      # healthy again
-  curl localhost:${sim_port}/__sim/scenarios                          # every scenario
+  curl -X POST localhost:${sim_port}/__sim/reset                        # healthy again
+  curl localhost:${sim_port}/__sim/scenarios                            # every scenario
 
 Ctrl-C stops them all.
 TXT

@@ -36,6 +36,9 @@ type Options struct {
 	// MaxRequestsPerHost bounds concurrent requests to one DHIS2 host
 	// across all targets and reloads; 0 means no limit.
 	MaxRequestsPerHost int
+	// ExternalURL is where people reach the exporter, for absolute links
+	// (alerts read it from chap_exporter_web_external_url_info).
+	ExternalURL string
 	// EnableLifecycle allows reloading through POST /-/reload, as
 	// Prometheus's --web.enable-lifecycle; SIGHUP works either way.
 	EnableLifecycle bool
@@ -74,7 +77,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry(),
 		probes: newLimiter(opts.MaxRequests), limiter: prober.NewHostLimiter(opts.MaxRequestsPerHost),
 		idleTimeout: IdleTimeout, started: time.Now()}
-	s.metrics = collector.NewExporter(s.registry)
+	s.metrics = collector.NewExporter(s.registry, opts.ExternalURL)
 	s.registry.MustRegister(collector.NewHistoryBytes(s.history.Bytes))
 	if _, err := s.Reload(); err != nil {
 		return nil, err
@@ -106,7 +109,9 @@ func (s *Server) Reload() (*config.Config, error) {
 	}
 	if err != nil {
 		s.metrics.ConfigLoaded(false, time.Time{}, 0)
-		s.logger.Error("Loading configuration failed; keeping the previous one", "file", s.opts.ConfigFile, "err", err)
+		if old != nil { // at start-up there is none to keep, and New's caller reports the error
+			s.logger.Error("Loading configuration failed; keeping the previous one", "file", s.opts.ConfigFile, "err", err)
+		}
 		return nil, err
 	}
 	for _, w := range next.cfg.Warnings {

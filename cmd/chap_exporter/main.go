@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
+	"text/template"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -61,12 +64,24 @@ func run() int {
 		maxRequests   = kingpin.Flag("web.max-requests", "Maximum number of /probe requests served at once; more get 503. 0 means no limit.").Default(strconv.Itoa(server.DefaultMaxRequests)).Int()
 		lifecycle     = kingpin.Flag("web.enable-lifecycle", "Enable reloading through POST /-/reload (SIGHUP always reloads).").Bool()
 		maxPerHost    = kingpin.Flag("dhis2.max-concurrent-requests-per-host", "Most requests in flight at once to one DHIS2 server (host:port), across all targets; 0 for no limit.").Default(strconv.Itoa(prober.DefaultMaxRequestsPerHost)).Int()
+		externalURL   = kingpin.Flag("web.external-url", "URL under which people reach the exporter (e.g. behind a reverse proxy), for absolute links in alerts. Default: http://<hostname>:<listen port>.").PlaceHolder("URL").String()
 		toolkitFlags  = webflag.AddFlags(kingpin.CommandLine, ":9977")
 	)
 	logConfig := &promslog.Config{}
 	promslogflag.AddFlags(kingpin.CommandLine, logConfig)
 	kingpin.Version(version.Print(name))
 	kingpin.HelpFlag.Short('h')
+	// Help is asked for, not an error: stdout, so `--help | less` works.
+	kingpin.CommandLine.UsageWriter(os.Stdout)
+	// `check --help` lists the flags check uses, not the server's.
+	kingpin.CommandLine.UsageFuncs(template.FuncMap{"scopedFlags": scopedFlags})
+	kingpin.CommandLine.UsageTemplate(strings.Replace(kingpin.DefaultUsageTemplate,
+		"{{.Context.Flags|FlagsToTwoColumns|FormatTwoColumns}}",
+		"{{scopedFlags .Context.SelectedCommand .Context.Flags|FlagsToTwoColumns|FormatTwoColumns}}", 1))
+	// The man page header takes one line of version, not --version's block.
+	kingpin.ManPageTemplate = strings.Replace(kingpin.ManPageTemplate,
+		`.TH {{.App.Name}} 1 {{.App.Version}} "{{.App.Author}}"`,
+		`.TH {{.App.Name}} 1 "" "`+strings.TrimSpace(name+" "+version.Version)+`"`, 1)
 	command, err := kingpin.CommandLine.Parse(os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: error: %v, try --help\n", name, err)
@@ -97,7 +112,7 @@ func run() int {
 		for _, w := range cfg.Warnings {
 			fmt.Fprintln(os.Stderr, "warning:", w)
 		}
-		fmt.Printf("%s: valid, %d targets\n", *configFile, len(cfg.Targets))
+		fmt.Printf("%s: valid, %s\n", *configFile, plural(len(cfg.Targets), "target"))
 		return 0
 	}
 
@@ -108,8 +123,14 @@ func run() int {
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM, os.Interrupt)
 
-	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
+	external, err := server.ExternalURL(*externalURL, *toolkitFlags.WebListenAddresses)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: error: %v, try --help\n", name, err)
+		return report.ExitUsage
+	}
+	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext(), "external_url", external)
 	srv, err := server.New(server.Options{
+		ExternalURL:        external,
 		ConfigFile:         *configFile,
 		TimeoutOffset:      time.Duration(*timeoutOffset * float64(time.Second)),
 		UserAgent:          name + "/" + version.Version,
@@ -165,4 +186,30 @@ func shutdownGrace(cfg *config.Config) time.Duration {
 		grace = max(grace, time.Duration(t.Timeout))
 	}
 	return grace + time.Second
+}
+
+// sharedFlags are the global flags a command other than serve uses.
+var sharedFlags = map[string]bool{"help": true, "config.file": true}
+
+// scopedFlags keeps, for a command other than serve, its own flags and the
+// global ones it uses.
+func scopedFlags(cmd *kingpin.CmdModel, flags []*kingpin.FlagModel) []*kingpin.FlagModel {
+	if cmd == nil || cmd.Name == "serve" {
+		return flags
+	}
+	var own []*kingpin.FlagModel
+	for _, f := range flags {
+		if sharedFlags[f.Name] || slices.ContainsFunc(cmd.Flags, func(c *kingpin.FlagModel) bool { return c.Name == f.Name }) {
+			own = append(own, f)
+		}
+	}
+	return own
+}
+
+// plural says "1 target" or "3 targets".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -370,6 +372,151 @@ func TestSIGHUPReloadsWhileProbesAreInFlight(t *testing.T) {
 		t.Fatalf("exporter exited with %d during reloads", e.exitCode)
 	default:
 	}
+}
+
+// TestConfigExampleWorksAgainstTheSimulator follows the template's own
+// instructions: print it, point url at a DHIS2 (the simulator), export the
+// token, validate, probe once. Every default check must be ok.
+func TestConfigExampleWorksAgainstTheSimulator(t *testing.T) {
+	_, simURL, _ := simulator(t)
+	template, err := exec.Command(binary, "--config.example").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := strings.Replace(string(template), "url: https://dhis2.example.org\n", "url: "+simURL+"\n", 1)
+	if content == string(template) {
+		t.Fatal("the template has no line url: https://dhis2.example.org")
+	}
+	file := writeFile(t, filepath.Join(t.TempDir(), "chap.yml"), content)
+	env := append(os.Environ(), "PROD_DHIS2_TOKEN="+dhis2sim.DefaultToken)
+
+	validate := exec.Command(binary, "--config.file="+file, "--config.check")
+	validate.Env = env
+	out, err := validate.CombinedOutput()
+	if err != nil || string(out) != file+": valid, 1 target\n" {
+		t.Fatalf("--config.check: %v\n%s", err, out)
+	}
+
+	check := exec.Command(binary, "--config.file="+file, "check")
+	check.Env = env
+	out, err = check.CombinedOutput()
+	if err != nil {
+		t.Fatalf("check: %v\n%s", err, out)
+	}
+	for _, name := range []string{"http_2xx", "dhis2_ping", "dhis2_system_info", "dhis2_chap_route", "dhis2_chap_ping",
+		"dhis2_chap_system_info", "dhis2_chap_modeling_app", "dhis2_chap_climate_app"} {
+		if !regexp.MustCompile(`(?m)^prod +` + name + ` +ok `).Match(out) {
+			t.Errorf("check %s is not ok:\n%s", name, out)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		args    []string
+		want    []string // regular expressions on stdout
+		notWant []string
+	}{
+		{[]string{"--help"}, []string{`(?m)^usage: chap_exporter `, `--web.listen-address`, `--web.external-url`, `(?m)^check \[<flags>\]`}, nil},
+		{[]string{"check", "--help"}, []string{`(?m)^usage: chap_exporter check `, `--url=URL`, `--config.file=`, `--\[no-\]quiet`},
+			[]string{`--web.`, `--timeout-offset`, `--log.level`, `--config.example`}},
+		{[]string{"--help-man"}, []string{`^\.TH chap_exporter 1 "" "chap_exporter[^"\n]*"\n\.SH "NAME"`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			cmd := exec.Command(binary, tt.args...)
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%v; stderr: %s", err, stderr.String())
+			}
+			if stderr.Len() > 0 {
+				t.Errorf("help went to stderr too: %s", stderr.String())
+			}
+			for _, re := range tt.want {
+				if !regexp.MustCompile(re).MatchString(stdout.String()) {
+					t.Errorf("stdout lacks %s:\n%s", re, stdout.String())
+				}
+			}
+			for _, re := range tt.notWant {
+				if regexp.MustCompile(re).MatchString(stdout.String()) {
+					t.Errorf("stdout has %s:\n%s", re, stdout.String())
+				}
+			}
+		})
+	}
+}
+
+// TestStartWithoutConfig: a configuration that does not load at start-up is
+// reported once, without talk of a previous one.
+func TestStartWithoutConfig(t *testing.T) {
+	out, err := exec.Command(binary, "--config.file="+filepath.Join(t.TempDir(), "chap.yml"), "--web.listen-address=127.0.0.1:0").CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want 1\n%s", err, out)
+	}
+	if !strings.Contains(string(out), `msg="Cannot start" err=`) || strings.Contains(string(out), "previous") {
+		t.Errorf("start-up log:\n%s", out)
+	}
+}
+
+// TestDemo runs scripts/demo.sh (make demo): it prints its curl lines only
+// once the exporter answers, and stops with a message when a port is taken.
+func TestDemo(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"chap_exporter", "dhis2sim"} {
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), "../"+name).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", name, err, out)
+		}
+	}
+	freePort := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	}
+
+	t.Run("port taken", func(t *testing.T) {
+		taken, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer taken.Close()
+		cmd := exec.Command("../../scripts/demo.sh", dir, freePort(), strconv.Itoa(taken.Addr().(*net.TCPAddr).Port))
+		out, err := cmd.CombinedOutput()
+		if err == nil || strings.Contains(string(out), "Try:") || !strings.Contains(string(out), "make demo: chap_exporter exited (is the port in use?") {
+			t.Errorf("demo with the exporter's port taken: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("healthy", func(t *testing.T) {
+		// A demo that never prints its last line is killed, so the test ends.
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "../../scripts/demo.sh", dir, freePort(), freePort())
+		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) } // demo.sh stops its children
+		cmd.WaitDelay = 10 * time.Second
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stderr = io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(stdout)
+		var seen []string
+		for sc.Scan() && !strings.HasPrefix(sc.Text(), "Ctrl-C stops") {
+			seen = append(seen, sc.Text())
+		}
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		if !strings.Contains(strings.Join(seen, "\n"), "Try:") {
+			t.Errorf("demo printed no curl lines:\n%s", strings.Join(seen, "\n"))
+		}
+	})
 }
 
 // TestSecondSignalExitsAtOnce: shutdown waits for probes in flight, up to
