@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 )
 
 // TestContainerImage builds the image with `make image` (podman) and checks what a
@@ -104,7 +104,7 @@ func TestContainerImage(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", simBin, "./cmd/dhis2sim").CombinedOutput(); err != nil {
 		t.Fatalf("go build dhis2sim: %v\n%s", err, out)
 	}
-	simAddr, exporterAddr := freeLoopbackAddr(t), freeLoopbackAddr(t)
+	simAddr, exporterAddr := testkit.FreeLoopbackAddr(t), testkit.FreeLoopbackAddr(t)
 	sim := exec.Command(simBin, "--web.listen-address="+simAddr)
 	startAndStop(t, sim)
 	waitHTTP(t, "http://"+simAddr+"/__sim/state")
@@ -184,16 +184,6 @@ func exportImage(t *testing.T, image string) string {
 			t.Fatal(err)
 		}
 	}
-}
-
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // startAndStop starts cmd and stops it when the test ends.

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -127,17 +126,6 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // waitFor polls cond every 100ms until it returns nil or timeout passes.
@@ -459,16 +447,16 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 	s.exporterBin, simBin = buildBinaries(t, s.dir)
 
 	// Simulator and exporter.
-	simAddr := freeAddr(t)
+	simAddr := testkit.FreeLoopbackAddr(t)
 	s.simURL = "http://" + simAddr
 	startProc(t, s.dir, "dhis2sim", simBin, nil, "--web.listen-address="+simAddr)
 	waitReady(t, "dhis2sim", s.simURL+"/__sim/state")
-	ocsAddr := freeAddr(t)
+	ocsAddr := testkit.FreeLoopbackAddr(t)
 	s.ocsURL = "http://" + ocsAddr
 	startProc(t, s.dir, "dhis2sim-ocs", simBin, nil, "--service=ocs", "--web.listen-address="+ocsAddr)
 	waitReady(t, "dhis2sim-ocs", s.ocsURL+"/__sim/state")
 
-	s.exporterAddr = freeAddr(t)
+	s.exporterAddr = testkit.FreeLoopbackAddr(t)
 	writeFile(t, filepath.Join(s.dir, "chap.yml"), fmt.Sprintf(`targets:
   demo:
     url: %s
@@ -508,8 +496,8 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 
 	var webAddrs, clusterAddrs []string
 	for range alertmanagers {
-		webAddrs = append(webAddrs, freeAddr(t))
-		clusterAddrs = append(clusterAddrs, freeAddr(t))
+		webAddrs = append(webAddrs, testkit.FreeLoopbackAddr(t))
+		clusterAddrs = append(clusterAddrs, testkit.FreeLoopbackAddr(t))
 	}
 	for i := range webAddrs {
 		name := fmt.Sprintf("alertmanager%d", i+1)
@@ -551,7 +539,7 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 	writeFile(t, rulesPath, rules)
 	promConfig := filepath.Join(s.dir, "prometheus.yml")
 	writeFile(t, promConfig, s.prometheusConfig(t, rulesPath, webAddrs))
-	promAddr := freeAddr(t)
+	promAddr := testkit.FreeLoopbackAddr(t)
 	s.promURL = "http://" + promAddr
 	startProc(t, s.dir, "prometheus", "prometheus", nil,
 		"--config.file="+promConfig,

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 )
 
 // TestServiceDiscoveryWithRealPrometheus runs the real Prometheus on
@@ -22,7 +24,7 @@ func TestServiceDiscoveryWithRealPrometheus(t *testing.T) {
 	dir := t.TempDir()
 	exporterBin, simBin := buildBinaries(t, dir)
 
-	simAddr, exporterAddr, promAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	simAddr, exporterAddr, promAddr := testkit.FreeLoopbackAddr(t), testkit.FreeLoopbackAddr(t), testkit.FreeLoopbackAddr(t)
 	startProc(t, dir, "dhis2sim", simBin, nil, "--web.listen-address="+simAddr)
 	waitReady(t, "dhis2sim", "http://"+simAddr+"/__sim/state")
 
