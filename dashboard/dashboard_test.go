@@ -193,36 +193,42 @@ func BenchmarkTargetPage(b *testing.B) {
 	var buf bytes.Buffer
 	for b.Loop() {
 		buf.Reset()
-		if err := dashboard.RenderTarget(&buf, site(), targets[0], store, "debug report", false); err != nil {
+		if err := dashboard.RenderTarget(&buf, site(), targets[0], store, "debug report", dashboard.NotProbedNow); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(buf.Len()), "page-bytes")
 }
 
-// TestProbeNowNoticeExpires: the target page that follows Probe now keeps
-// its URL while it refreshes itself, so its notice must not outlive the result.
-func TestProbeNowNoticeExpires(t *testing.T) {
+// TestProbeNowNotice: the target page that follows Probe now says where its
+// results came from (a fresh run, or min_interval's cache) and, since it
+// keeps its URL while it refreshes itself, drops the notice once stale.
+func TestProbeNowNotice(t *testing.T) {
+	const ran, cached = "from the probe that just ran", "min_interval answered with the results of its last probe"
 	tests := []struct {
-		name       string
-		age        time.Duration
-		justProbed bool
-		want       bool
+		name     string
+		age      time.Duration
+		probeNow dashboard.ProbeNow
+		want     string // the notice shown, "" for none
 	}{
-		{"right after Probe now", 5 * time.Second, true, true},
-		{"two minutes later", 2 * time.Minute, true, false},
-		{"without Probe now", 5 * time.Second, false, false},
+		{"right after Probe now", 5 * time.Second, dashboard.ProbeNowRan, ran},
+		{"min_interval answered Probe now", 5 * time.Second, dashboard.ProbeNowCached, cached},
+		{"two minutes later", 2 * time.Minute, dashboard.ProbeNowRan, ""},
+		{"cached, two minutes later", 2 * time.Minute, dashboard.ProbeNowCached, ""},
+		{"without Probe now", 5 * time.Second, dashboard.NotProbedNow, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := &history.Store{}
 			store.Record(report("x", now.Add(-tt.age), false))
 			var buf bytes.Buffer
-			if err := dashboard.RenderTarget(&buf, site(), dashboard.Target{Name: "x", Label: "X", Checks: chain}, store, "", tt.justProbed); err != nil {
+			if err := dashboard.RenderTarget(&buf, site(), dashboard.Target{Name: "x", Label: "X", Checks: chain}, store, "", tt.probeNow); err != nil {
 				t.Fatal(err)
 			}
-			if got := strings.Contains(buf.String(), "from the probe that just ran"); got != tt.want {
-				t.Errorf("notice shown = %t, want %t", got, tt.want)
+			for _, notice := range []string{ran, cached} {
+				if got, want := strings.Contains(buf.String(), notice), notice == tt.want; got != want {
+					t.Errorf("notice %q shown = %t, want %t", notice, got, want)
+				}
 			}
 		})
 	}
@@ -236,7 +242,7 @@ func TestChecksReadInChainOrder(t *testing.T) {
 	store.Record(report("x", now, false))
 	plan := append(slices.Clone(chain), "chap_models")
 	var buf bytes.Buffer
-	if err := dashboard.RenderTarget(&buf, site(), dashboard.Target{Name: "x", Label: "X", Checks: plan}, store, "", false); err != nil {
+	if err := dashboard.RenderTarget(&buf, site(), dashboard.Target{Name: "x", Label: "X", Checks: plan}, store, "", dashboard.NotProbedNow); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"Web page", "DHIS2 login", "DHIS2 version", "chap route", "chap-core", "chap-core version",

@@ -81,10 +81,21 @@ type targetPage struct {
 	Checks     []checkRow
 	Incidents  []incidentRow
 	Debug      string
-	JustProbed bool
+	JustProbed ProbeNow
 	Badge      string
 	BadgePath  string
 }
+
+// ProbeNow says whether a target page follows the Probe now button, and
+// whether that probe ran the chain or got the min_interval cache's result.
+type ProbeNow int
+
+// The ways a target page can follow Probe now.
+const (
+	NotProbedNow   ProbeNow = iota
+	ProbeNowRan             // the chain ran for the button
+	ProbeNowCached          // min_interval answered with an earlier run's result
+)
 
 // justProbedFor is how long after Probe now its notice stays on a target
 // page that keeps refreshing itself with the same URL.
@@ -92,11 +103,14 @@ const justProbedFor = time.Minute
 
 // RenderTarget writes one target's page: its checks in chain order with
 // their 24-hour strips, its incidents and the last probe's debug report.
-// justProbed says the page follows Probe now; it says so while the result is fresh.
-func RenderTarget(w io.Writer, site Site, t Target, store *history.Store, debug string, justProbed bool) error {
+// probeNow says the page follows Probe now; it says so while the result is fresh.
+func RenderTarget(w io.Writer, site Site, t Target, store *history.Store, debug string, probeNow ProbeNow) error {
 	now := site.Now
 	d, probed := store.Detail(t.Name, now)
-	justProbed = justProbed && probed && now.Sub(d.Last.End()) < justProbedFor
+	justProbed := probeNow
+	if !probed || now.Sub(d.Last.End()) >= justProbedFor {
+		justProbed = NotProbedNow
+	}
 	p := targetPage{Site: newSiteView(site), Card: newCard(t, d.Summary, probed, now),
 		Debug: printable(debug, maxDebugText, true), JustProbed: justProbed,
 		Badge: BadgeText(d.State, probed), BadgePath: "/badge/" + t.Name + ".svg"}

@@ -69,7 +69,7 @@ func (s *Server) handleTargetPage(w http.ResponseWriter, r *http.Request) {
 		writeDebugReport(&debug, sum.Last, p)
 	}
 	var buf bytes.Buffer
-	err := dashboard.RenderTarget(&buf, s.site(r, st.cfg), dashboardTarget(st, name), &s.history, debug.String(), r.URL.Query().Has("probed"))
+	err := dashboard.RenderTarget(&buf, s.site(r, st.cfg), dashboardTarget(st, name), &s.history, debug.String(), probeNowOf(r))
 	if err != nil {
 		s.renderFailed(w, "target page", err)
 		return
@@ -88,12 +88,29 @@ func (s *Server) handleProbeNow(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown target "+strconv.Quote(truncate(name, maxTargetEcho)), http.StatusNotFound)
 		return
 	}
-	if s.runProbe(w, r, p) == nil {
+	rep := s.runProbe(w, r, p)
+	if rep == nil {
 		return // refused, and answered, like /status
 	}
+	after := "?probed"
+	if rep.Age > 0 {
+		after = "?probed=cached" // min_interval answered: say so, not "just ran"
+	}
 	// Relative, unlike http.Redirect's, so it works under a proxy's path prefix.
-	w.Header().Set("Location", "../"+url.PathEscape(name)+"?probed")
+	w.Header().Set("Location", "../"+url.PathEscape(name)+after)
 	w.WriteHeader(http.StatusSeeOther)
+}
+
+// probeNowOf reads how the target page was reached from Probe now's redirect.
+func probeNowOf(r *http.Request) dashboard.ProbeNow {
+	switch q := r.URL.Query(); {
+	case !q.Has("probed"):
+		return dashboard.NotProbedNow
+	case q.Get("probed") == "cached":
+		return dashboard.ProbeNowCached
+	default:
+		return dashboard.ProbeNowRan
+	}
 }
 
 // handleBadge answers /badge/NAME.svg: "chap | up", "degraded", "down" or

@@ -172,6 +172,26 @@ func TestProbeNow(t *testing.T) {
 			}
 		})
 	}
+	t.Run("min_interval answers instead of a run", func(t *testing.T) {
+		sim := dhis2sim.New(dhis2sim.Options{})
+		f := &fixture{exporter: loadServer(t, sim, "targets:\n  demo:\n    url: %[1]s\n    auth: {token: %[2]s}\n    min_interval: 1h\n", 0)}
+		f.get(t, "/probe?target=demo")
+		before := len(sim.Requests())
+		code, header, body := f.probeNow(t, "demo")
+		if code != http.StatusSeeOther {
+			t.Fatalf("POST = %d %q, want 303", code, body)
+		}
+		if n := len(sim.Requests()); n != before {
+			t.Errorf("DHIS2 got %d more requests, want none (min_interval)", n-before)
+		}
+		if loc := header.Get("Location"); loc != "../demo?probed=cached" {
+			t.Errorf("Location = %q, want ../demo?probed=cached", loc)
+		}
+		_, page := f.get(t, "/targets/demo?probed=cached")
+		if !strings.Contains(page, "min_interval answered with the results of its last probe") || strings.Contains(page, "just ran") {
+			t.Errorf("target page does not say min_interval answered Probe now")
+		}
+	})
 	t.Run("GET does not probe", func(t *testing.T) {
 		f := newFixture(t)
 		if code, _ := f.get(t, "/targets/demo/probe"); code != http.StatusMethodNotAllowed {
