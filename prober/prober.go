@@ -32,10 +32,10 @@ const MaxResponseHeaderBytes = 64 << 10
 type Options struct {
 	// UserAgent is sent on every request, e.g. "chap_exporter/1.0.0".
 	UserAgent string
-	// Limiter bounds concurrent requests per DHIS2 host; share one among
+	// HostLimiter bounds concurrent requests per DHIS2 host; share one among
 	// all probers (and across reloads). Nil means a process-wide limiter
 	// of DefaultMaxRequestsPerHost.
-	Limiter *HostLimiter
+	HostLimiter *HostLimiter
 	// Admit, when set, is asked before ProbeShared starts a chain run; it
 	// returns false to refuse (ProbeShared then returns ErrBusy), or a
 	// release func the run calls when it ends. Callers that join a run in
@@ -102,7 +102,7 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 	}
 	auth := authorization(&t.Auth)
-	limiter := opts.Limiter
+	limiter := opts.HostLimiter
 	if limiter == nil {
 		limiter = defaultLimiter
 	}
