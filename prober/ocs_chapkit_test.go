@@ -330,8 +330,8 @@ func TestChecksPerKind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
-			if got := prober.Names(tt.kind); !slices.Equal(got, tt.defaults) {
-				t.Errorf("Names(%s) = %v, want %v", tt.kind, got, tt.defaults)
+			if got := prober.Defaults(tt.kind); !slices.Equal(got, tt.defaults) {
+				t.Errorf("Defaults(%s) = %v, want %v", tt.kind, got, tt.defaults)
 			}
 			all := slices.DeleteFunc(prober.ForKind(tt.kind), func(c string) bool { return strings.HasPrefix(c, "example_") })
 			if !slices.Equal(all, tt.all) {

@@ -69,7 +69,7 @@ type Prober struct {
 func New(t *config.Target, opts Options) (*Prober, error) {
 	selected := t.Checks
 	if len(selected) == 0 {
-		selected = Names(t.Kind)
+		selected = Defaults(t.Kind)
 	}
 	checks, err := planTarget(t, selected)
 	if err != nil {

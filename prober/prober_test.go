@@ -25,8 +25,8 @@ var builtinChecks = []string{
 }
 
 func TestBuiltinChecksInRunOrder(t *testing.T) {
-	if got := prober.Names(config.KindDHIS2); !slices.Equal(got, builtinChecks) {
-		t.Errorf("Names() = %v, want %v", got, builtinChecks)
+	if got := prober.Defaults(config.KindDHIS2); !slices.Equal(got, builtinChecks) {
+		t.Errorf("Defaults() = %v, want %v", got, builtinChecks)
 	}
 }
 

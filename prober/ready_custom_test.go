@@ -13,8 +13,8 @@ import (
 )
 
 func TestOptInChecksAreKnownButNotDefault(t *testing.T) {
-	if slices.Contains(prober.Names(config.KindDHIS2), "dhis2_chap_ready") {
-		t.Error("Names() includes the opt-in dhis2_chap_ready")
+	if slices.Contains(prober.Defaults(config.KindDHIS2), "dhis2_chap_ready") {
+		t.Error("Defaults() includes the opt-in dhis2_chap_ready")
 	}
 	if prober.KindsOf("dhis2_chap_ready") == nil || !slices.Contains(prober.All(), "dhis2_chap_ready") {
 		t.Error("dhis2_chap_ready is not registered")
