@@ -13,14 +13,10 @@ import (
 	"time"
 )
 
-// DefaultMaxRequestsPerHost is the limit probers use when Options.HostLimiter
-// is nil. One probe of the default chain has at most 4 requests in flight,
+// DefaultMaxRequestsPerHost is the default per-host limit, of
+// --dhis2.max-concurrent-requests-per-host and of the check command. One probe of the default chain has at most 4 requests in flight,
 // so a lone probe is never slowed down by it.
 const DefaultMaxRequestsPerHost = 4
-
-// defaultLimiter is shared by every prober built without a limiter of its
-// own, so the limit holds across targets even then.
-var defaultLimiter = NewHostLimiter(DefaultMaxRequestsPerHost)
 
 // HostLimiter bounds how many requests are in flight at once to one DHIS2
 // host, across every prober that shares it. A request holds its slot from

@@ -364,7 +364,7 @@ func TestSelectionPullsInRequirementsPerKind(t *testing.T) {
 			"http_2xx ocs_health collections ocs_info"},
 	}
 	for _, tt := range tests {
-		p, err := prober.New(loadTarget(t, tt.yaml), prober.Options{})
+		p, err := prober.New(loadTarget(t, tt.yaml), prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -380,7 +380,7 @@ func TestSelectionPullsInRequirementsPerKind(t *testing.T) {
 func TestACheckOfAnotherKindCannotRun(t *testing.T) {
 	target := loadTarget(t, "kind: ocs\nurl: http://127.0.0.1:1")
 	target.Checks = []string{"dhis2_ping"}
-	_, err := prober.New(target, prober.Options{})
+	_, err := prober.New(target, prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{})
 	if err == nil || err.Error() != `target "sim": check dhis2_ping does not apply to kind ocs` {
 		t.Errorf("New = %v, want the kind error", err)
 	}

@@ -131,8 +131,8 @@ func (s *Server) Reload() (*config.Config, error) {
 func (s *Server) build(cfg *config.Config) (*state, error) {
 	st := &state{cfg: cfg, probers: map[string]*prober.Prober{}, loadedAt: time.Now()}
 	for _, name := range cfg.Names() {
-		p, err := prober.New(cfg.Targets[name], prober.Options{
-			UserAgent: s.opts.UserAgent, HostLimiter: s.hostLimiter, Admit: s.admitRun, OnRun: s.recordRun,
+		p, err := prober.New(cfg.Targets[name], s.hostLimiter, prober.Options{
+			UserAgent: s.opts.UserAgent, Admit: s.admitRun, OnRun: s.recordRun,
 		})
 		if err != nil {
 			closeAll(st.probers)
