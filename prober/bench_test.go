@@ -33,7 +33,7 @@ func BenchmarkChain(b *testing.B) {
 		b.Run(fmt.Sprintf("L=%s", latency), func(b *testing.B) {
 			sim, srv, _ := simTarget(b, true)
 			target := loadTarget(b, fmt.Sprintf("url: %s\nauth: {token_env: SIM_TOKEN}\ntls_config: {ca_file: %s}", srv.URL, writeCA(b, srv)))
-			p, err := prober.New(target, prober.Options{UserAgent: "chap_exporter/bench"})
+			p, err := prober.New(target, prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{UserAgent: "chap_exporter/bench"})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -454,7 +454,7 @@ func TestFaultMatrix(t *testing.T) {
 // many bytes it allocated.
 func measuredProbe(t *testing.T, target *config.Target, timeout time.Duration) (*prober.Report, time.Duration, uint64) {
 	t.Helper()
-	p, err := prober.New(target, prober.Options{UserAgent: "chap_exporter/test"})
+	p, err := prober.New(target, prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{UserAgent: "chap_exporter/test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,7 +493,7 @@ func TestServerClosingKeepAliveConnectionsBetweenProbes(t *testing.T) {
 			srv.Config.ConnState = tt.close
 			srv.Start()
 			t.Cleanup(srv.Close)
-			p, err := prober.New(loadTarget(t, tokenAuth(t, srv.URL)), prober.Options{})
+			p, err := prober.New(loadTarget(t, tokenAuth(t, srv.URL)), prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -330,8 +330,8 @@ func TestChecksPerKind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
-			if got := prober.Names(tt.kind); !slices.Equal(got, tt.defaults) {
-				t.Errorf("Names(%s) = %v, want %v", tt.kind, got, tt.defaults)
+			if got := prober.Defaults(tt.kind); !slices.Equal(got, tt.defaults) {
+				t.Errorf("Defaults(%s) = %v, want %v", tt.kind, got, tt.defaults)
 			}
 			all := slices.DeleteFunc(prober.ForKind(tt.kind), func(c string) bool { return strings.HasPrefix(c, "example_") })
 			if !slices.Equal(all, tt.all) {
@@ -364,7 +364,7 @@ func TestSelectionPullsInRequirementsPerKind(t *testing.T) {
 			"http_2xx ocs_health collections ocs_info"},
 	}
 	for _, tt := range tests {
-		p, err := prober.New(loadTarget(t, tt.yaml), prober.Options{})
+		p, err := prober.New(loadTarget(t, tt.yaml), prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -380,7 +380,7 @@ func TestSelectionPullsInRequirementsPerKind(t *testing.T) {
 func TestACheckOfAnotherKindCannotRun(t *testing.T) {
 	target := loadTarget(t, "kind: ocs\nurl: http://127.0.0.1:1")
 	target.Checks = []string{"dhis2_ping"}
-	_, err := prober.New(target, prober.Options{})
+	_, err := prober.New(target, prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{})
 	if err == nil || err.Error() != `target "sim": check dhis2_ping does not apply to kind ocs` {
 		t.Errorf("New = %v, want the kind error", err)
 	}

@@ -18,7 +18,7 @@ func TestPanicBecomesErrorWithoutSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(cfg.Targets["t"], Options{})
+	p, err := New(cfg.Targets["t"], NewHostLimiter(DefaultMaxRequestsPerHost), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

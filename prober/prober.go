@@ -32,10 +32,6 @@ const MaxResponseHeaderBytes = 64 << 10
 type Options struct {
 	// UserAgent is sent on every request, e.g. "chap_exporter/1.0.0".
 	UserAgent string
-	// Limiter bounds concurrent requests per DHIS2 host; share one among
-	// all probers (and across reloads). Nil means a process-wide limiter
-	// of DefaultMaxRequestsPerHost.
-	Limiter *HostLimiter
 	// Admit, when set, is asked before ProbeShared starts a chain run; it
 	// returns false to refuse (ProbeShared then returns ErrBusy), or a
 	// release func the run calls when it ends. Callers that join a run in
@@ -65,15 +61,52 @@ type Prober struct {
 	share         sharing // concurrent callers of ProbeShared and the min_interval cache
 }
 
-// New builds the prober for a validated target.
-func New(t *config.Target, opts Options) (*Prober, error) {
+// New builds the prober for a validated target. hosts bounds concurrent
+// requests per host; share one among all probers of a process (and across
+// reloads), since only a shared limiter bounds what a host sees.
+func New(t *config.Target, hosts *HostLimiter, opts Options) (*Prober, error) {
+	if hosts == nil {
+		return nil, fmt.Errorf("target %q: no host limiter", t.Name)
+	}
+	checks, requires, err := buildPlan(t)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", t.Name, err)
+	}
+	transport, err := buildTransport(t)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", t.Name, err)
+	}
+	base, err := url.Parse(t.URL)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: url: %w", t.Name, err) // config validated it; belt and braces
+	}
+	apiClient, pageClient := buildClients(newLimitedTransport(transport, hosts, base))
+	auth := authorization(&t.Auth)
+	return &Prober{
+		target:        t,
+		opts:          opts,
+		checks:        checks,
+		requires:      requires,
+		baseURL:       strings.TrimRight(t.URL, "/"),
+		userAgent:     opts.UserAgent,
+		authorization: auth,
+		secrets:       secretsOf(&t.Auth, auth),
+		transport:     transport,
+		apiClient:     apiClient,
+		pageClient:    pageClient,
+	}, nil
+}
+
+// buildPlan returns the checks a probe of t runs, in run order, and for
+// each the indexes of its direct requirements.
+func buildPlan(t *config.Target) ([]*registration, [][]int, error) {
 	selected := t.Checks
 	if len(selected) == 0 {
-		selected = Names(t.Kind)
+		selected = Defaults(t.Kind)
 	}
 	checks, err := planTarget(t, selected)
 	if err != nil {
-		return nil, fmt.Errorf("target %q: %w", t.Name, err)
+		return nil, nil, err
 	}
 	index := map[string]int{}
 	for i, c := range checks {
@@ -85,11 +118,17 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 			requires[i] = append(requires[i], index[r])
 		}
 	}
+	return checks, requires, nil
+}
+
+// buildTransport returns the target's connection pool, honouring its proxy
+// and TLS settings and refusing link-local addresses.
+func buildTransport(t *config.Target) (*http.Transport, error) {
 	tlsConfig, err := commoncfg.NewTLSConfig(t.TLS())
 	if err != nil {
-		return nil, fmt.Errorf("target %q: tls_config: %w", t.Name, err)
+		return nil, fmt.Errorf("tls_config: %w", err)
 	}
-	transport := &http.Transport{
+	return &http.Transport{
 		Proxy:                  t.ProxyConfig.Proxy(),
 		ProxyConnectHeader:     t.ProxyConfig.GetProxyConnectHeader(),
 		DialContext:            (&net.Dialer{KeepAlive: 30 * time.Second, Control: refuseLinkLocal}).DialContext,
@@ -100,38 +139,19 @@ func New(t *config.Target, opts Options) (*Prober, error) {
 		IdleConnTimeout:        90 * time.Second,
 		ExpectContinueTimeout:  time.Second,
 		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
+	}, nil
+}
+
+// buildClients returns the client for API calls, which never follows
+// redirects (DHIS2 redirects to its login page), and the client for pages,
+// which follows them as checkPageRedirect allows; both share limited.
+func buildClients(limited http.RoundTripper) (api, page *http.Client) {
+	api = &http.Client{
+		Transport:     limited,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	auth := authorization(&t.Auth)
-	limiter := opts.Limiter
-	if limiter == nil {
-		limiter = defaultLimiter
-	}
-	base, err := url.Parse(t.URL)
-	if err != nil {
-		return nil, fmt.Errorf("target %q: url: %w", t.Name, err) // config validated it; belt and braces
-	}
-	limited := newLimitedTransport(transport, limiter, base)
-	p := &Prober{
-		target:        t,
-		opts:          opts,
-		checks:        checks,
-		requires:      requires,
-		baseURL:       strings.TrimRight(t.URL, "/"),
-		userAgent:     opts.UserAgent,
-		authorization: auth,
-		secrets:       secretsOf(&t.Auth, auth),
-		transport:     transport,
-		apiClient: &http.Client{
-			Transport: limited,
-			// API calls never follow redirects: DHIS2 redirects to its login page.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		pageClient: &http.Client{
-			Transport:     limited,
-			CheckRedirect: checkPageRedirect,
-		},
-	}
-	return p, nil
+	page = &http.Client{Transport: limited, CheckRedirect: checkPageRedirect}
+	return api, page
 }
 
 // authorization is the Authorization header DHIS2 expects for a.

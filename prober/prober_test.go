@@ -25,8 +25,8 @@ var builtinChecks = []string{
 }
 
 func TestBuiltinChecksInRunOrder(t *testing.T) {
-	if got := prober.Names(config.KindDHIS2); !slices.Equal(got, builtinChecks) {
-		t.Errorf("Names() = %v, want %v", got, builtinChecks)
+	if got := prober.Defaults(config.KindDHIS2); !slices.Equal(got, builtinChecks) {
+		t.Errorf("Defaults() = %v, want %v", got, builtinChecks)
 	}
 }
 
@@ -65,7 +65,7 @@ func loadTarget(t testing.TB, body string) *config.Target {
 
 func probe(t *testing.T, target *config.Target, timeout time.Duration) *prober.Report {
 	t.Helper()
-	p, err := prober.New(target, prober.Options{UserAgent: "chap_exporter/test"})
+	p, err := prober.New(target, prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{UserAgent: "chap_exporter/test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func TestConnectionsAreReusedAcrossProbes(t *testing.T) {
 			if tls {
 				target = loadTarget(t, fmt.Sprintf("url: %s\nauth: {token_env: SIM_TOKEN}\ntls_config: {ca_file: %s}", srv.URL, writeCA(t, srv)))
 			}
-			p, err := prober.New(target, prober.Options{})
+			p, err := prober.New(target, prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

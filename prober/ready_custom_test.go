@@ -13,13 +13,13 @@ import (
 )
 
 func TestOptInChecksAreKnownButNotDefault(t *testing.T) {
-	if slices.Contains(prober.Names(config.KindDHIS2), "dhis2_chap_ready") {
-		t.Error("Names() includes the opt-in dhis2_chap_ready")
+	if slices.Contains(prober.Defaults(config.KindDHIS2), "dhis2_chap_ready") {
+		t.Error("Defaults() includes the opt-in dhis2_chap_ready")
 	}
 	if prober.KindsOf("dhis2_chap_ready") == nil || !slices.Contains(prober.All(), "dhis2_chap_ready") {
 		t.Error("dhis2_chap_ready is not registered")
 	}
-	p, err := prober.New(loadTarget(t, "url: http://127.0.0.1:1\nchecks: [dhis2_chap_ready]"), prober.Options{})
+	p, err := prober.New(loadTarget(t, "url: http://127.0.0.1:1\nchecks: [dhis2_chap_ready]"), prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ checks: [dhis2_ping]
 custom_checks:
   - {name: b_second, path: /api/me, requires: [a_first]}
   - {name: a_first, path: /system/info, route: true, requires: [dhis2_chap_ping]}`)
-	p, err := prober.New(target, prober.Options{})
+	p, err := prober.New(target, prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,10 +82,10 @@ func Register(name string, requires []string, c Check, opts ...RegisterOption) {
 	registry[name] = r
 }
 
-// Names returns the default checks of a target kind in run order: every
+// Defaults returns the default checks of a target kind in run order: every
 // check that applies to the kind except those opt-in there, which run
 // only when a target selects them.
-func Names(kind config.Kind) []string {
+func Defaults(kind config.Kind) []string {
 	registryMu.RLock()
 	all := make([]string, 0, len(registry))
 	for name, r := range registry {
@@ -116,6 +116,16 @@ func planChecks(kind config.Kind, selected []string) ([]*registration, error) {
 func planWith(kind config.Kind, selected []string, extra map[string]*registration) ([]*registration, error) {
 	registryMu.RLock()
 	defer registryMu.RUnlock()
+	chosen, err := withRequirements(kind, selected, extra)
+	if err != nil {
+		return nil, err
+	}
+	return inRunOrder(chosen)
+}
+
+// withRequirements returns the selected checks and, transitively, every
+// check they require, by name; the caller holds registryMu.
+func withRequirements(kind config.Kind, selected []string, extra map[string]*registration) (map[string]*registration, error) {
 	chosen := map[string]*registration{}
 	var add func(name, by string) error
 	add = func(name, by string) error {
@@ -148,7 +158,13 @@ func planWith(kind config.Kind, selected []string, extra map[string]*registratio
 			return nil, err
 		}
 	}
-	// Kahn's algorithm, taking the smallest ready name each round.
+	return chosen, nil
+}
+
+// inRunOrder orders chosen so that every check comes after its
+// requirements, by Kahn's algorithm taking the smallest ready name each
+// round so the order is stable.
+func inRunOrder(chosen map[string]*registration) ([]*registration, error) {
 	var ordered []*registration
 	placed := map[string]bool{}
 	for len(ordered) < len(chosen) {

@@ -77,7 +77,7 @@ func proberFor(t *testing.T, url, setting string, limiter *HostLimiter) *Prober 
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(cfg.Targets["sim"], Options{Limiter: limiter})
+	p, err := New(cfg.Targets["sim"], limiter, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +327,7 @@ func TestHostLimiterBoundsConcurrentRequestsAcrossTargets(t *testing.T) {
 			}
 			var wg sync.WaitGroup
 			for _, name := range cfg.Names() {
-				p, err := New(cfg.Targets[name], Options{Limiter: limiter})
+				p, err := New(cfg.Targets[name], limiter, Options{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -92,6 +92,7 @@ func probeOnce(ctx context.Context, opts CheckOptions) ([]*prober.Report, error)
 		names = cfg.Names()
 	}
 	probers := make([]*prober.Prober, len(names))
+	hosts := prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost) // one for the run, as in the server
 	for i, name := range names {
 		t, ok := cfg.Targets[name]
 		if !ok {
@@ -106,7 +107,7 @@ func probeOnce(ctx context.Context, opts CheckOptions) ([]*prober.Report, error)
 			}
 			t.Checks = opts.Checks
 		}
-		p, err := prober.New(t, prober.Options{UserAgent: opts.UserAgent})
+		p, err := prober.New(t, hosts, prober.Options{UserAgent: opts.UserAgent})
 		if err != nil {
 			return nil, usageError{err}
 		}

@@ -46,12 +46,12 @@ type Options struct {
 
 // Server serves the exporter's endpoints.
 type Server struct {
-	opts     Options
-	logger   *slog.Logger
-	registry *prometheus.Registry
-	metrics  *collector.Exporter
-	probes   limiter
-	limiter  *prober.HostLimiter // one for the process, so reloads keep the limit
+	opts        Options
+	logger      *slog.Logger
+	registry    *prometheus.Registry
+	metrics     *collector.Exporter
+	admission   admission           // bounds probes and page renders in flight (--web.max-requests)
+	hostLimiter *prober.HostLimiter // one for the process, so reloads keep the limit
 
 	reloadMu sync.Mutex // one reload at a time
 	state    atomic.Pointer[state]
@@ -75,7 +75,7 @@ func New(opts Options) (*Server, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry(),
-		probes: newLimiter(opts.MaxRequests), limiter: prober.NewHostLimiter(opts.MaxRequestsPerHost),
+		admission: newAdmission(opts.MaxRequests), hostLimiter: prober.NewHostLimiter(opts.MaxRequestsPerHost),
 		idleTimeout: IdleTimeout, started: time.Now()}
 	s.metrics = collector.NewExporter(s.registry, opts.ExternalURL)
 	s.registry.MustRegister(collector.NewHistoryBytes(s.history.Bytes))
@@ -131,8 +131,8 @@ func (s *Server) Reload() (*config.Config, error) {
 func (s *Server) build(cfg *config.Config) (*state, error) {
 	st := &state{cfg: cfg, probers: map[string]*prober.Prober{}, loadedAt: time.Now()}
 	for _, name := range cfg.Names() {
-		p, err := prober.New(cfg.Targets[name], prober.Options{
-			UserAgent: s.opts.UserAgent, Limiter: s.limiter, Admit: s.admitRun, OnRun: s.recordRun,
+		p, err := prober.New(cfg.Targets[name], s.hostLimiter, prober.Options{
+			UserAgent: s.opts.UserAgent, Admit: s.admitRun, OnRun: s.recordRun,
 		})
 		if err != nil {
 			closeAll(st.probers)
@@ -164,8 +164,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/-/reload", s.handleReload)
 	mux.HandleFunc("/status", s.handleStatus) // it probes too, admitted the same way
 	mux.HandleFunc("GET /sd", s.handleSD)
-	mux.HandleFunc("GET /{$}", s.limitProbes(s.handleStatusPage)) // rendering is bounded work, but work: counted too
-	mux.HandleFunc("GET /targets/{name}", s.limitProbes(s.handleTargetPage))
+	mux.HandleFunc("GET /{$}", s.admitOrRefuse(s.handleStatusPage)) // rendering is bounded work, but work: counted too
+	mux.HandleFunc("GET /targets/{name}", s.admitOrRefuse(s.handleTargetPage))
 	mux.Handle("POST /targets/{name}/probe", sameOrigin(s.handleProbeNow)) // admitted like /status
 	mux.HandleFunc("GET /badge/{file}", s.handleBadge)
 	return mux

@@ -51,7 +51,7 @@ func (s *Server) runProbe(w http.ResponseWriter, r *http.Request, p *prober.Prob
 	if err != nil {
 		s.metrics.Rejected("too_many_requests")
 		http.Error(w, fmt.Sprintf("%v (at most %d runs at once, --web.max-requests, and %d per target); try again later",
-			err, cap(s.probes), prober.MaxRunsPerTarget), http.StatusServiceUnavailable)
+			err, cap(s.admission), prober.MaxRunsPerTarget), http.StatusServiceUnavailable)
 		return nil
 	}
 	s.metrics.CountProbe(rep)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -35,42 +36,97 @@ const name = "chap_exporter"
 
 func main() { os.Exit(run()) }
 
+// run parses the command line and hands over to the command it names.
 func run() int {
 	chapexporter.SetVersion()
+	app := newCLI()
+	command, err := kingpin.CommandLine.Parse(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: error: %v, try --help\n", name, err)
+		return report.ExitUsage
+	}
+	switch {
+	case *app.configExample:
+		fmt.Print(config.Example)
+		return 0
+	case command == app.migrateCmd.FullCommand():
+		return migrate.Run(app.migrate)
+	case command == app.checkCmd.FullCommand():
+		return check(app)
+	case *app.configCheck:
+		return checkConfig(*app.configFile)
+	}
+	return serve(app, promslog.New(app.logConfig))
+}
+
+// cli is the parsed command line: the commands and the flags they read.
+type cli struct {
+	checkCmd, migrateCmd *kingpin.CmdClause
+	check                report.CheckOptions
+	checkOutput          *string
+	migrate              migrate.RunOptions
+
+	configFile, externalURL    *string
+	configExample, configCheck *bool
+	lifecycle                  *bool
+	timeoutOffset              *float64
+	maxRequests, maxPerHost    *int
+	toolkitFlags               *web.FlagConfig
+	logConfig                  *promslog.Config
+}
+
+// newCLI declares the commands and flags on kingpin.CommandLine.
+func newCLI() *cli {
 	kingpin.CommandLine.Help = "Probes DHIS2 servers and the chap-core behind their route. With no command it runs the exporter. " + report.ExitCodesHelp
 	kingpin.Command("serve", "Run the exporter (the default when no command is given).").Default()
-	checkCmd := kingpin.Command("check", "Probe targets once, print the results and exit. "+report.ExitCodesHelp)
-	checkOpts := report.CheckOptions{UserAgent: name + "/" + version.Version, Stdout: os.Stdout, Stderr: os.Stderr}
-	checkCmd.Arg("target", "Targets from the configuration file (default: all).").StringsVar(&checkOpts.Targets)
-	checkCmd.Flag("url", "Check this URL instead of targets from the configuration file.").StringVar(&checkOpts.URL)
-	checkCmd.Flag("kind", "With --url: what the URL serves: dhis2 (default), ocs or chapkit.").StringVar(&checkOpts.Kind)
-	checkCmd.Flag("token-env", "With --url: environment variable holding a personal access token.").StringVar(&checkOpts.TokenEnv)
-	checkCmd.Flag("username", "With --url: user for Basic authentication.").StringVar(&checkOpts.Username)
-	checkCmd.Flag("password-env", "With --url: environment variable holding the password.").StringVar(&checkOpts.PasswordEnv)
-	checkCmd.Flag("timeout", "With --url: budget for the whole chain (default 10s).").DurationVar(&checkOpts.Timeout)
-	checkCmd.Flag("checks", "Comma-separated checks to run (what they require is added): "+report.CheckNames()+".").StringsVar(&checkOpts.Checks)
-	checkOutput := checkCmd.Flag("output", "Output format: table or json.").Default("table").Enum("table", "json")
-	checkCmd.Flag("quiet", "Print nothing when every check is ok (for cron).").Short('q').BoolVar(&checkOpts.Quiet)
-	migrateCmd := kingpin.Command("migrate", "Carry a chap-checker setup over: read its TOML file, write chap.yml, prometheus.yml, alertmanager.yml and secret files, and list what was not carried. "+migrate.ExitCodesHelp)
-	migrateOpts := migrate.RunOptions{LookupEnv: os.LookupEnv, Stdout: os.Stdout, Stderr: os.Stderr}
-	migrateCmd.Flag("from", "chap-checker's TOML file.").Envar("CHAP_CHECKER_CONFIG").Default("chap-checker.toml").StringVar(&migrateOpts.From)
-	migrateCmd.Flag("out", "Directory for the generated files.").Default("chap_exporter-migrated").StringVar(&migrateOpts.Out)
-	migrateCmd.Flag("force", "Overwrite files already in the output directory.").BoolVar(&migrateOpts.Force)
-	var (
-		configFile    = kingpin.Flag("config.file", "Configuration file.").Default("chap.yml").String()
-		configExample = kingpin.Flag("config.example", "Print an annotated configuration covering every key and exit.").Bool()
-		configCheck   = kingpin.Flag("config.check", "Validate the configuration file, print the result and exit (0 valid, 1 invalid).").Bool()
-		timeoutOffset = kingpin.Flag("timeout-offset", "Seconds subtracted from Prometheus's scrape timeout to leave time to answer.").Default("0.5").Float64()
-		maxRequests   = kingpin.Flag("web.max-requests", "Maximum number of /probe requests served at once; more get 503. 0 means no limit.").Default(strconv.Itoa(server.DefaultMaxRequests)).Int()
-		lifecycle     = kingpin.Flag("web.enable-lifecycle", "Enable reloading through POST /-/reload (SIGHUP always reloads).").Bool()
-		maxPerHost    = kingpin.Flag("dhis2.max-concurrent-requests-per-host", "Most requests in flight at once to one DHIS2 server (host:port), across all targets; 0 for no limit.").Default(strconv.Itoa(prober.DefaultMaxRequestsPerHost)).Int()
-		externalURL   = kingpin.Flag("web.external-url", "URL under which people reach the exporter (e.g. behind a reverse proxy), for absolute links in alerts. Default: http://<hostname>:<listen port>.").PlaceHolder("URL").String()
-		toolkitFlags  = webflag.AddFlags(kingpin.CommandLine, ":9977")
-	)
-	logConfig := &promslog.Config{}
-	promslogflag.AddFlags(kingpin.CommandLine, logConfig)
+	app := &cli{logConfig: &promslog.Config{}}
+	addCheckCommand(app)
+	addMigrateCommand(app)
+	app.configFile = kingpin.Flag("config.file", "Configuration file.").Default("chap.yml").String()
+	app.configExample = kingpin.Flag("config.example", "Print an annotated configuration covering every key and exit.").Bool()
+	app.configCheck = kingpin.Flag("config.check", "Validate the configuration file, print the result and exit (0 valid, 1 invalid).").Bool()
+	app.timeoutOffset = kingpin.Flag("timeout-offset", "Seconds subtracted from Prometheus's scrape timeout to leave time to answer.").Default("0.5").Float64()
+	app.maxRequests = kingpin.Flag("web.max-requests", "Maximum number of /probe requests served at once; more get 503. 0 means no limit.").Default(strconv.Itoa(server.DefaultMaxRequests)).Int()
+	app.lifecycle = kingpin.Flag("web.enable-lifecycle", "Enable reloading through POST /-/reload (SIGHUP always reloads).").Bool()
+	app.maxPerHost = kingpin.Flag("dhis2.max-concurrent-requests-per-host", "Most requests in flight at once to one DHIS2 server (host:port), across all targets; 0 for no limit.").Default(strconv.Itoa(prober.DefaultMaxRequestsPerHost)).Int()
+	app.externalURL = kingpin.Flag("web.external-url", "URL under which people reach the exporter (e.g. behind a reverse proxy), for absolute links in alerts. Default: http://<hostname>:<listen port>.").PlaceHolder("URL").String()
+	app.toolkitFlags = webflag.AddFlags(kingpin.CommandLine, ":9977")
+	promslogflag.AddFlags(kingpin.CommandLine, app.logConfig)
 	kingpin.Version(version.Print(name))
 	kingpin.HelpFlag.Short('h')
+	setUsage()
+	return app
+}
+
+// addCheckCommand declares the check command and its flags.
+func addCheckCommand(app *cli) {
+	checkCmd := kingpin.Command("check", "Probe targets once, print the results and exit. "+report.ExitCodesHelp)
+	app.checkCmd = checkCmd
+	app.check = report.CheckOptions{UserAgent: name + "/" + version.Version, Stdout: os.Stdout, Stderr: os.Stderr}
+	checkCmd.Arg("target", "Targets from the configuration file (default: all).").StringsVar(&app.check.Targets)
+	checkCmd.Flag("url", "Check this URL instead of targets from the configuration file.").StringVar(&app.check.URL)
+	checkCmd.Flag("kind", "With --url: what the URL serves: dhis2 (default), ocs or chapkit.").StringVar(&app.check.Kind)
+	checkCmd.Flag("token-env", "With --url: environment variable holding a personal access token.").StringVar(&app.check.TokenEnv)
+	checkCmd.Flag("username", "With --url: user for Basic authentication.").StringVar(&app.check.Username)
+	checkCmd.Flag("password-env", "With --url: environment variable holding the password.").StringVar(&app.check.PasswordEnv)
+	checkCmd.Flag("timeout", "With --url: budget for the whole chain (default 10s).").DurationVar(&app.check.Timeout)
+	checkCmd.Flag("checks", "Comma-separated checks to run (what they require is added): "+report.CheckNames()+".").StringsVar(&app.check.Checks)
+	app.checkOutput = checkCmd.Flag("output", "Output format: table or json.").Default("table").Enum("table", "json")
+	checkCmd.Flag("quiet", "Print nothing when every check is ok (for cron).").Short('q').BoolVar(&app.check.Quiet)
+}
+
+// addMigrateCommand declares the migrate command and its flags.
+func addMigrateCommand(app *cli) {
+	migrateCmd := kingpin.Command("migrate", "Carry a chap-checker setup over: read its TOML file, write chap.yml, prometheus.yml, alertmanager.yml and secret files, and list what was not carried. "+migrate.ExitCodesHelp)
+	app.migrateCmd = migrateCmd
+	app.migrate = migrate.RunOptions{LookupEnv: os.LookupEnv, Stdout: os.Stdout, Stderr: os.Stderr}
+	migrateCmd.Flag("from", "chap-checker's TOML file.").Envar("CHAP_CHECKER_CONFIG").Default("chap-checker.toml").StringVar(&app.migrate.From)
+	migrateCmd.Flag("out", "Directory for the generated files.").Default("chap_exporter-migrated").StringVar(&app.migrate.Out)
+	migrateCmd.Flag("force", "Overwrite files already in the output directory.").BoolVar(&app.migrate.Force)
+}
+
+// setUsage shapes --help and the man page.
+func setUsage() {
 	// Help is asked for, not an error: stdout, so `--help | less` works.
 	kingpin.CommandLine.UsageWriter(os.Stdout)
 	// `check --help` lists the flags check uses, not the server's.
@@ -82,40 +138,33 @@ func run() int {
 	kingpin.ManPageTemplate = strings.Replace(kingpin.ManPageTemplate,
 		`.TH {{.App.Name}} 1 {{.App.Version}} "{{.App.Author}}"`,
 		`.TH {{.App.Name}} 1 "" "`+strings.TrimSpace(name+" "+version.Version)+`"`, 1)
-	command, err := kingpin.CommandLine.Parse(os.Args[1:])
+}
+
+// check runs the check command, stopping its probes on SIGINT or SIGTERM.
+func check(app *cli) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts := app.check
+	opts.ConfigFile, opts.JSON, opts.Colour = *app.configFile, *app.checkOutput == "json", report.IsTerminal(os.Stdout)
+	return report.RunCheck(ctx, opts)
+}
+
+// checkConfig validates the configuration file (--config.check).
+func checkConfig(file string) int {
+	cfg, err := config.Load(file, prober.KindsOf)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: error: %v, try --help\n", name, err)
-		return report.ExitUsage
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	logger := promslog.New(logConfig)
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
+	fmt.Printf("%s: valid, %s\n", file, plural(len(cfg.Targets), "target"))
+	return 0
+}
 
-	if *configExample {
-		fmt.Print(config.Example)
-		return 0
-	}
-	if command == migrateCmd.FullCommand() {
-		return migrate.Run(migrateOpts)
-	}
-	if command == checkCmd.FullCommand() {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		checkOpts.ConfigFile, checkOpts.JSON, checkOpts.Colour = *configFile, *checkOutput == "json", report.IsTerminal(os.Stdout)
-		return report.RunCheck(ctx, checkOpts)
-	}
-
-	if *configCheck {
-		cfg, err := config.Load(*configFile, prober.KindsOf)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		for _, w := range cfg.Warnings {
-			fmt.Fprintln(os.Stderr, "warning:", w)
-		}
-		fmt.Printf("%s: valid, %s\n", *configFile, plural(len(cfg.Targets), "target"))
-		return 0
-	}
-
+// serve runs the exporter until it is told to stop.
+func serve(app *cli, logger *slog.Logger) int {
 	// Signals are taken over before anything listens: a SIGHUP that arrives
 	// as soon as /-/ready answers must reload, not kill the process.
 	hup := make(chan os.Signal, 1)
@@ -123,7 +172,7 @@ func run() int {
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM, os.Interrupt)
 
-	external, err := server.ExternalURL(*externalURL, *toolkitFlags.WebListenAddresses)
+	external, err := server.ExternalURL(*app.externalURL, *app.toolkitFlags.WebListenAddresses)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: error: %v, try --help\n", name, err)
 		return report.ExitUsage
@@ -131,22 +180,26 @@ func run() int {
 	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext(), "external_url", external)
 	srv, err := server.New(server.Options{
 		ExternalURL:        external,
-		ConfigFile:         *configFile,
-		TimeoutOffset:      time.Duration(*timeoutOffset * float64(time.Second)),
+		ConfigFile:         *app.configFile,
+		TimeoutOffset:      time.Duration(*app.timeoutOffset * float64(time.Second)),
 		UserAgent:          name + "/" + version.Version,
 		Logger:             logger,
-		MaxRequests:        *maxRequests,
-		MaxRequestsPerHost: *maxPerHost,
-		EnableLifecycle:    *lifecycle,
+		MaxRequests:        *app.maxRequests,
+		MaxRequestsPerHost: *app.maxPerHost,
+		EnableLifecycle:    *app.lifecycle,
 	})
 	if err != nil {
 		logger.Error("Cannot start", "err", err)
 		return 1
 	}
+	return listen(srv, app.toolkitFlags, logger, hup, term)
+}
 
+// listen serves srv, reloading on hup and shutting down gracefully on term.
+func listen(srv *server.Server, flags *web.FlagConfig, logger *slog.Logger, hup, term chan os.Signal) int {
 	httpServer := srv.HTTPServer()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- web.ListenAndServe(httpServer, toolkitFlags, logger) }()
+	go func() { serveErr <- web.ListenAndServe(httpServer, flags, logger) }()
 
 	for {
 		select {

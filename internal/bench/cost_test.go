@@ -67,7 +67,7 @@ func BenchmarkProbeCost(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p, err := prober.New(cfg.Targets["sim"], prober.Options{UserAgent: "chap_exporter/bench"})
+		p, err := prober.New(cfg.Targets["sim"], prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{UserAgent: "chap_exporter/bench"})
 		if err != nil {
 			b.Fatal(err)
 		}

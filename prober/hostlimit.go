@@ -13,14 +13,10 @@ import (
 	"time"
 )
 
-// DefaultMaxRequestsPerHost is the limit probers use when Options.Limiter
-// is nil. One probe of the default chain has at most 4 requests in flight,
+// DefaultMaxRequestsPerHost is the default per-host limit, of
+// --dhis2.max-concurrent-requests-per-host and of the check command. One probe of the default chain has at most 4 requests in flight,
 // so a lone probe is never slowed down by it.
 const DefaultMaxRequestsPerHost = 4
-
-// defaultLimiter is shared by every prober built without a limiter of its
-// own, so the limit holds across targets even then.
-var defaultLimiter = NewHostLimiter(DefaultMaxRequestsPerHost)
 
 // HostLimiter bounds how many requests are in flight at once to one DHIS2
 // host, across every prober that shares it. A request holds its slot from
@@ -113,15 +109,15 @@ func hostKey(u *url.URL) string {
 // limitedTransport makes every request, redirects included, take a slot
 // from the limiter for the host it goes to.
 type limitedTransport struct {
-	next    http.RoundTripper
-	limiter *HostLimiter
-	target  *url.URL // the target's base URL, whose key is worked out once
-	key     string   // hostKey(target)
+	next        http.RoundTripper
+	hostLimiter *HostLimiter
+	target      *url.URL // the target's base URL, whose key is worked out once
+	key         string   // hostKey(target)
 }
 
 // newLimitedTransport wraps next for the target at base.
-func newLimitedTransport(next http.RoundTripper, limiter *HostLimiter, base *url.URL) *limitedTransport {
-	return &limitedTransport{next: next, limiter: limiter, target: base, key: hostKey(base)}
+func newLimitedTransport(next http.RoundTripper, hostLimiter *HostLimiter, base *url.URL) *limitedTransport {
+	return &limitedTransport{next: next, hostLimiter: hostLimiter, target: base, key: hostKey(base)}
 }
 
 // hostKey is hostKey(u), without the work for the target's own host.
@@ -143,7 +139,7 @@ const MaxAbandonedHold = 30 * time.Second
 // back only when the answer has arrived or MaxAbandonedHold has passed.
 func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	host := t.hostKey(req.URL)
-	slots, err := t.limiter.acquire(req.Context(), host)
+	slots, err := t.hostLimiter.acquire(req.Context(), host)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +160,7 @@ func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	case rt := <-answered:
 		if rt.err != nil {
 			cancel()
-			t.limiter.release(host, slots)
+			t.hostLimiter.release(host, slots)
 			return nil, rt.err
 		}
 		// Once the answer has started, the caller's cancellation ends it as
@@ -173,7 +169,7 @@ func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		rt.resp.Body = &releasingBody{ReadCloser: rt.resp.Body, release: func() {
 			stop()
 			cancel()
-			t.limiter.release(host, slots)
+			t.hostLimiter.release(host, slots)
 		}}
 		return rt.resp, nil
 	case <-req.Context().Done():
@@ -183,7 +179,7 @@ func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 				rt.resp.Body.Close()
 			}
 			cancel()
-			t.limiter.release(host, slots)
+			t.hostLimiter.release(host, slots)
 		}()
 		return nil, req.Context().Err()
 	}
