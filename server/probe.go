@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -117,9 +118,14 @@ func probeTimeout(target time.Duration, header string, offset time.Duration) (ti
 	return min(target, scrape), true
 }
 
+// truncate cuts a caller's input to at most n bytes, at a character
+// boundary, before it is echoed (always quoted) in an error or a log line.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
