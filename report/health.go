@@ -1,9 +1,3 @@
-// Package report renders probe reports for people and programs outside
-// Prometheus: the chapkit-style health document served on /status and
-// printed by `chap_exporter check --output=json`, the text table of
-// `check`, and the exit code. It also runs the one-shot check command. All
-// of it works on prober.Report values; nothing here probes differently
-// from /probe.
 package report
 
 import (
@@ -112,9 +106,9 @@ func NewHealth(r *prober.Report) Health {
 	return h
 }
 
-// allOK reports whether every check of every report is ok (or skipped as
+// AllOK reports whether every check of every report is ok (or skipped as
 // unsupported): the one-shot check exits 0 only then, so a warning counts.
-func allOK(reports []*prober.Report) bool {
+func AllOK(reports []*prober.Report) bool {
 	for _, r := range reports {
 		for _, c := range r.Checks {
 			if c.Status != prober.StatusOK && !c.Unsupported() {

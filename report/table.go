@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -24,10 +23,10 @@ var colours = map[prober.Status]string{
 
 const colourReset = "\x1b[0m"
 
-// writeTable prints one line per check: target, check, status (with the
+// WriteTable prints one line per check: target, check, status (with the
 // reason), duration, version and message. colour adds ANSI colours to the
 // status column.
-func writeTable(w io.Writer, reports []*prober.Report, colour bool) error {
+func WriteTable(w io.Writer, reports []*prober.Report, colour bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tCHECK\tSTATUS\tDURATION\tVERSION\tMESSAGE")
 	for _, r := range reports {
@@ -61,8 +60,8 @@ type Document struct {
 	Targets []Health `json:"targets"`
 }
 
-// writeJSON prints every result as one Document.
-func writeJSON(w io.Writer, reports []*prober.Report) error {
+// WriteJSON prints every result as one Document.
+func WriteJSON(w io.Writer, reports []*prober.Report) error {
 	doc := Document{Status: StateHealthy, Targets: make([]Health, 0, len(reports))}
 	for _, r := range reports {
 		h := NewHealth(r)
@@ -72,14 +71,4 @@ func writeJSON(w io.Writer, reports []*prober.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
-}
-
-// IsTerminal reports whether f is a terminal (a character device), where
-// colour helps; NO_COLOR turns colour off anyway.
-func IsTerminal(f *os.File) bool {
-	if os.Getenv("NO_COLOR") != "" {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }

@@ -65,7 +65,7 @@ type Server struct {
 // to it, so a reload never shows a probe half a config.
 type state struct {
 	cfg      *config.Config
-	probers  map[string]*prober.Prober
+	probers  prober.Set
 	loadedAt time.Time
 }
 
@@ -122,31 +122,21 @@ func (s *Server) Reload() (*config.Config, error) {
 	s.metrics.ConfigLoaded(true, next.loadedAt, len(next.cfg.Targets))
 	s.logger.Info("Loaded configuration", "file", s.opts.ConfigFile, "targets", len(next.cfg.Targets))
 	if old != nil {
-		closeAll(old.probers)
+		old.probers.Close()
 	}
 	return next.cfg, nil
 }
 
 // build makes the probers for a loaded configuration.
 func (s *Server) build(cfg *config.Config) (*state, error) {
-	st := &state{cfg: cfg, probers: map[string]*prober.Prober{}, loadedAt: time.Now()}
-	for _, name := range cfg.Names() {
-		p, err := prober.New(cfg.Targets[name], s.hostLimiter, prober.Options{
-			UserAgent: s.opts.UserAgent, Admit: s.admitRun, OnRun: s.recordRun,
-		})
-		if err != nil {
-			closeAll(st.probers)
-			return nil, fmt.Errorf("%s: %w", s.opts.ConfigFile, err)
-		}
-		st.probers[name] = p
+	loadedAt := time.Now()
+	probers, err := prober.NewSet(cfg, s.hostLimiter, prober.Options{
+		UserAgent: s.opts.UserAgent, Admit: s.admitRun, OnRun: s.recordRun,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.opts.ConfigFile, err)
 	}
-	return st, nil
-}
-
-func closeAll(probers map[string]*prober.Prober) {
-	for _, p := range probers {
-		p.Close()
-	}
+	return &state{cfg: cfg, probers: probers, loadedAt: loadedAt}, nil
 }
 
 // Config returns the configuration in force.

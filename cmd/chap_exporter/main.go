@@ -28,7 +28,6 @@ import (
 	"github.com/dhis2-chap/chap_exporter/config"
 	"github.com/dhis2-chap/chap_exporter/migrate"
 	"github.com/dhis2-chap/chap_exporter/prober"
-	"github.com/dhis2-chap/chap_exporter/report"
 	"github.com/dhis2-chap/chap_exporter/server"
 )
 
@@ -43,7 +42,7 @@ func run() int {
 	command, err := kingpin.CommandLine.Parse(os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: error: %v, try --help\n", name, err)
-		return report.ExitUsage
+		return exitUsage
 	}
 	switch {
 	case *app.configExample:
@@ -62,7 +61,7 @@ func run() int {
 // cli is the parsed command line: the commands and the flags they read.
 type cli struct {
 	checkCmd, migrateCmd *kingpin.CmdClause
-	check                report.CheckOptions
+	check                checkOptions
 	checkOutput          *string
 	migrate              migrate.RunOptions
 
@@ -77,7 +76,7 @@ type cli struct {
 
 // newCLI declares the commands and flags on kingpin.CommandLine.
 func newCLI() *cli {
-	kingpin.CommandLine.Help = "Probes DHIS2 servers and the chap-core behind their route. With no command it runs the exporter. " + report.ExitCodesHelp
+	kingpin.CommandLine.Help = "Probes DHIS2 servers and the chap-core behind their route. With no command it runs the exporter. " + exitCodesHelp
 	kingpin.Command("serve", "Run the exporter (the default when no command is given).").Default()
 	app := &cli{logConfig: &promslog.Config{}}
 	addCheckCommand(app)
@@ -100,9 +99,9 @@ func newCLI() *cli {
 
 // addCheckCommand declares the check command and its flags.
 func addCheckCommand(app *cli) {
-	checkCmd := kingpin.Command("check", "Probe targets once, print the results and exit. "+report.ExitCodesHelp)
+	checkCmd := kingpin.Command("check", "Probe targets once, print the results and exit. "+exitCodesHelp)
 	app.checkCmd = checkCmd
-	app.check = report.CheckOptions{UserAgent: name + "/" + version.Version, Stdout: os.Stdout, Stderr: os.Stderr}
+	app.check = checkOptions{UserAgent: name + "/" + version.Version, Stdout: os.Stdout, Stderr: os.Stderr}
 	checkCmd.Arg("target", "Targets from the configuration file (default: all).").StringsVar(&app.check.Targets)
 	checkCmd.Flag("url", "Check this URL instead of targets from the configuration file.").StringVar(&app.check.URL)
 	checkCmd.Flag("kind", "With --url: what the URL serves: dhis2 (default), ocs or chapkit.").StringVar(&app.check.Kind)
@@ -110,7 +109,7 @@ func addCheckCommand(app *cli) {
 	checkCmd.Flag("username", "With --url: user for Basic authentication.").StringVar(&app.check.Username)
 	checkCmd.Flag("password-env", "With --url: environment variable holding the password.").StringVar(&app.check.PasswordEnv)
 	checkCmd.Flag("timeout", "With --url: budget for the whole chain (default 10s).").DurationVar(&app.check.Timeout)
-	checkCmd.Flag("checks", "Comma-separated checks to run (what they require is added): "+report.CheckNames()+".").StringsVar(&app.check.Checks)
+	checkCmd.Flag("checks", "Comma-separated checks to run (what they require is added): "+checkNames()+".").StringsVar(&app.check.Checks)
 	app.checkOutput = checkCmd.Flag("output", "Output format: table or json.").Default("table").Enum("table", "json")
 	checkCmd.Flag("quiet", "Print nothing when every check is ok (for cron).").Short('q').BoolVar(&app.check.Quiet)
 }
@@ -145,8 +144,8 @@ func check(app *cli) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := app.check
-	opts.ConfigFile, opts.JSON, opts.Colour = *app.configFile, *app.checkOutput == "json", report.IsTerminal(os.Stdout)
-	return report.RunCheck(ctx, opts)
+	opts.ConfigFile, opts.JSON, opts.Colour = *app.configFile, *app.checkOutput == "json", isTerminal(os.Stdout)
+	return runCheck(ctx, opts)
 }
 
 // checkConfig validates the configuration file (--config.check).
@@ -175,7 +174,7 @@ func serve(app *cli, logger *slog.Logger) int {
 	external, err := server.ExternalURL(*app.externalURL, *app.toolkitFlags.WebListenAddresses)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: error: %v, try --help\n", name, err)
-		return report.ExitUsage
+		return exitUsage
 	}
 	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext(), "external_url", external)
 	srv, err := server.New(server.Options{
