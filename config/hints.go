@@ -15,7 +15,7 @@ type keyIndex struct {
 	places map[string][]string       // key → places it is allowed, e.g. "under auth"
 	keys   map[reflect.Type][]string // struct → its keys
 	place  map[reflect.Type]string   // struct → where its keys are
-	byName map[string]reflect.Type   // "config.Auth" (as the YAML library names it) → type
+	byName map[string]reflect.Type   // "config.Auth" (as the YAML library names it, see yamlwording.go) → type
 	seen   map[reflect.Type]bool
 }
 
