@@ -11,15 +11,12 @@ import (
 )
 
 // This file is the only one that reads the wording of the YAML library's
-// errors. It was written against go.yaml.in/yaml/v3 v3.0.6; the library
-// words its errors freely between versions, so TestYAMLModuleVersion fails
-// when go.mod moves to another version, and TestYAMLProblems shows, one
-// message shape a row, what the new version says.
+// errors; see yamlProblems.
 
 // yamlProblem is one problem the YAML library reported, in this package's words.
 type yamlProblem struct {
 	line int    // where the library put it, 0 when it did not say
-	msg  string // reworded; never echoes a value, which may be a misplaced secret
+	msg  string // reworded; a wrong type is named without the value, which may be a misplaced secret
 	// unknownKey: the line holds a key that does not belong there, not a
 	// value under a key.
 	unknownKey bool
@@ -30,7 +27,11 @@ type yamlProblem struct {
 
 // yamlProblems turns an error of go.yaml.in/yaml/v3 (Unmarshal, or Decode
 // with KnownFields) into its problems, in the library's order: one for a
-// syntax error, one for each message of a type error.
+// syntax error, one for each message of a type error. It reads the messages'
+// wording, written against go.yaml.in/yaml/v3 v3.0.6: the library may word
+// them otherwise in another version, so TestYAMLModuleVersion fails when
+// go.mod moves, and TestYAMLProblems shows, one message shape a row, what
+// the new version says.
 func yamlProblems(err error) []yamlProblem {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
