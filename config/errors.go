@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -157,60 +156,48 @@ func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
 	return nil, nil
 }
 
-var (
-	// (?s): a quoted value in a message can span lines; it must still
-	// match, or the raw message (value included) would be shown.
-	yamlLineRE    = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
-	unknownKeyRE  = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
-	cannotParseRE = regexp.MustCompile(`(?s)^cannot unmarshal !!(\w+)(?: ` + "`" + `(.*)` + "`" + `)? into (\S+)$`)
-)
-
-// syntaxIndentRE matches the YAML library's syntax errors that usually
-// come from indentation, which it often reports at another line.
-var syntaxIndentRE = regexp.MustCompile(`mapping values are not allowed|did not find expected|tab character|cannot start any token|block sequence entries are not allowed`)
-
-// yamlError turns the YAML library's messages into located one-line errors;
+// yamlError turns the YAML library's error into a located one-line error;
 // a type error with several problems keeps them all, joined by "; ".
 // content is the file, for finding the line at fault of a syntax error.
 func yamlError(file string, content []byte, root *yaml.Node, err error) *Error {
-	msgs := []string{err.Error()}
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	} else if syntaxIndentRE.MatchString(err.Error()) {
+	problems := yamlProblems(err)
+	if len(problems) == 1 && problems[0].indentation {
 		if line, target, msg := indentProblem(content); line > 0 {
 			return &Error{File: file, Line: line, Target: target, Msg: msg, Err: err}
 		}
 	}
-	loc := locator{file: file, root: root}
 	first := &Error{File: file, Err: err}
 	var parts []string
-	for i, m := range msgs {
-		line := 0
-		if sm := yamlLineRE.FindStringSubmatch(m); sm != nil {
-			line, _ = strconv.Atoi(sm[1])
-			m = sm[2]
-		}
-		unknown := unknownKeyRE.MatchString(m)
-		m = friendlyYAMLMessage(m)
+	for i, p := range problems {
+		m := p.msg
 		if i == 0 {
-			first.Line = line
-			if root != nil && line > 0 {
-				first.Target, first.Key = loc.keyAt(line)
-				if unknown {
-					first.Key = ""
-				} else if first.Key == "" && keys.places[first.Target] != nil {
-					m = fmt.Sprintf("%q is indented like a target name; it goes %s", first.Target, strings.Join(keys.places[first.Target], " or "))
-					first.Target = ""
-				}
-			}
-		} else if line > 0 {
-			m = fmt.Sprintf("line %d: %s", line, m)
+			m = locator{file: file, root: root}.placeFirst(first, p)
+		} else if p.line > 0 {
+			m = fmt.Sprintf("line %d: %s", p.line, m)
 		}
 		parts = append(parts, m)
 	}
 	first.Msg = strings.Join(parts, "; ")
 	return first
+}
+
+// placeFirst sets the line, target and key of e from the first problem the
+// YAML library reported, and returns its message; a key indented like a
+// target name gets a message saying where it goes.
+func (l locator) placeFirst(e *Error, p yamlProblem) string {
+	e.Line = p.line
+	if l.root == nil || p.line == 0 {
+		return p.msg
+	}
+	e.Target, e.Key = l.keyAt(p.line)
+	if p.unknownKey {
+		e.Key = ""
+	} else if e.Key == "" && keys.places[e.Target] != nil {
+		target := e.Target
+		e.Target = ""
+		return fmt.Sprintf("%q is indented like a target name; it goes %s", target, strings.Join(keys.places[target], " or "))
+	}
+	return p.msg
 }
 
 // keyAt returns the target and the dotted key (custom_checks[1].path) of
@@ -259,45 +246,4 @@ func keyPath(n *yaml.Node, line int) []string {
 		}
 	}
 	return nil
-}
-
-func friendlyYAMLMessage(m string) string {
-	if sm := unknownKeyRE.FindStringSubmatch(m); sm != nil {
-		return keys.unknownKey(sm[1], sm[2])
-	}
-	if sm := cannotParseRE.FindStringSubmatch(m); sm != nil {
-		// The value is not echoed: it may be a misplaced secret.
-		return fmt.Sprintf("wrong type: a %s where %s was expected", yamlKind(sm[1]), goKind(sm[3]))
-	}
-	return strings.TrimPrefix(m, "yaml: ")
-}
-
-func yamlKind(tag string) string {
-	switch tag {
-	case "str":
-		return "string"
-	case "seq":
-		return "list"
-	case "map":
-		return "mapping"
-	case "int", "float":
-		return "number"
-	}
-	return tag
-}
-
-func goKind(t string) string {
-	switch {
-	case strings.HasPrefix(t, "[]"):
-		return "a list"
-	case strings.HasPrefix(t, "map["):
-		return "a mapping"
-	case t == "string" || t == "config.Secret":
-		return "a string"
-	case t == "bool":
-		return "true or false"
-	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "float"):
-		return "a number"
-	}
-	return "a mapping"
 }

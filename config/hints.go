@@ -15,7 +15,7 @@ type keyIndex struct {
 	places map[string][]string       // key → places it is allowed, e.g. "under auth"
 	keys   map[reflect.Type][]string // struct → its keys
 	place  map[reflect.Type]string   // struct → where its keys are
-	byName map[string]reflect.Type   // "config.Auth" (as the YAML library names it) → type
+	byName map[string]reflect.Type   // "config.Auth" (as the YAML library names it, see yamlwording.go) → type
 	seen   map[reflect.Type]bool
 }
 
@@ -166,75 +166,113 @@ var (
 // later or earlier line than the one at fault. It returns 0 when it finds
 // nothing, and the target the line is in, when it can tell.
 func indentProblem(content []byte) (line int, target, msg string) {
-	type open struct {
-		indent int
-		key    string
-		line   int
-	}
-	var (
-		stack      = []open{{indent: 0}}
-		step       = 0
-		prevOpens  = true // the first line may start anywhere
-		prev       open
-		inBlock    = -1 // indentation of a key whose block scalar (| or >) we are in
-		topKey     string
-		targetName string
-	)
+	s := indentScanner{stack: []openLine{{indent: 0}}, prevOpens: true, inBlock: -1}
 	for i, raw := range strings.Split(string(content), "\n") {
-		n := i + 1
-		text := strings.TrimRight(raw, " \r")
-		body := strings.TrimLeft(text, " \t")
-		if body == "" || strings.HasPrefix(body, "#") {
-			continue
+		if msg := s.scan(i+1, raw); msg != "" {
+			return i + 1, s.targetName, msg
 		}
-		lead := text[:len(text)-len(body)]
-		indent := len(lead)
-		if inBlock >= 0 {
-			if indent > inBlock {
-				continue
-			}
-			inBlock = -1
-		}
-		if strings.Contains(lead, "\t") {
-			return n, targetName, "a tab in the indentation; YAML indents with spaces only"
-		}
-		key := body
-		if m := keyLineRE.FindStringSubmatch(body); m != nil {
-			key = strings.Trim(m[1], `"'`)
-		}
-		if step == 0 && indent > 0 {
-			step = indent
-		}
-		top := stack[len(stack)-1]
-		switch {
-		case step > 0 && indent%step != 0:
-			return n, targetName, fmt.Sprintf("%q is indented by %d spaces; this file indents in steps of %d", key, indent, step)
-		case indent > top.indent && !prevOpens:
-			return n, targetName, fmt.Sprintf("%q is indented deeper than %q on line %d, which already has a value; line them up", key, prev.key, prev.line)
-		case indent > top.indent:
-			stack = append(stack, open{indent: indent})
-		default:
-			for len(stack) > 1 && stack[len(stack)-1].indent > indent {
-				stack = stack[:len(stack)-1]
-			}
-			if stack[len(stack)-1].indent != indent {
-				return n, targetName, fmt.Sprintf("%q is indented by %d spaces, which lines it up with no key above it", key, indent)
-			}
-		}
-		if indent == 0 {
-			topKey = key
-		} else if topKey == "targets" && indent == step && !strings.HasPrefix(body, "-") {
-			targetName = key
-		}
-		// A list item's keys line up after its dash.
-		if rest, ok := strings.CutPrefix(body, "- "); ok && strings.TrimSpace(rest) != "" {
-			stack = append(stack, open{indent: indent + len(body) - len(strings.TrimLeft(rest, " "))})
-		}
-		prevOpens = opensRE.MatchString(body) && !strings.HasPrefix(body, "- ") || strings.HasSuffix(body, ":")
-		if blockScalar.MatchString(body) {
-			inBlock, prevOpens = indent, false
-		}
-		prev = open{indent: indent, key: key, line: n}
 	}
 	return 0, "", ""
+}
+
+// openLine is a line whose indentation the lines after it are measured against.
+type openLine struct {
+	indent int
+	key    string
+	line   int
+}
+
+// indentScanner follows a YAML file line by line, keeping the indentations
+// of the blocks open at the current line.
+type indentScanner struct {
+	stack      []openLine
+	step       int  // the file's indentation step, 0 until a line is indented
+	prevOpens  bool // the previous line opens a block (the first line may start anywhere)
+	prev       openLine
+	inBlock    int // indentation of a key whose block scalar (| or >) we are in, -1 when none
+	topKey     string
+	targetName string
+}
+
+// scan takes line n and returns what is wrong with its indentation, "" when nothing.
+func (s *indentScanner) scan(n int, raw string) string {
+	text := strings.TrimRight(raw, " \r")
+	body := strings.TrimLeft(text, " \t")
+	if body == "" || strings.HasPrefix(body, "#") {
+		return ""
+	}
+	lead := text[:len(text)-len(body)]
+	indent := len(lead)
+	if s.insideBlockScalar(indent) {
+		return ""
+	}
+	if strings.Contains(lead, "\t") {
+		return "a tab in the indentation; YAML indents with spaces only"
+	}
+	key := body
+	if m := keyLineRE.FindStringSubmatch(body); m != nil {
+		key = strings.Trim(m[1], `"'`)
+	}
+	if s.step == 0 && indent > 0 {
+		s.step = indent
+	}
+	if msg := s.place(indent, key); msg != "" {
+		return msg
+	}
+	s.record(n, indent, key, body)
+	return ""
+}
+
+// insideBlockScalar reports whether a line at indent is text of the block
+// scalar being read, and notes its end.
+func (s *indentScanner) insideBlockScalar(indent int) bool {
+	if s.inBlock < 0 {
+		return false
+	}
+	if indent > s.inBlock {
+		return true
+	}
+	s.inBlock = -1
+	return false
+}
+
+// place fits a line at indent into the open blocks, opening or closing
+// blocks to match, and returns why it does not fit, "" when it does.
+func (s *indentScanner) place(indent int, key string) string {
+	top := s.stack[len(s.stack)-1]
+	switch {
+	case s.step > 0 && indent%s.step != 0:
+		return fmt.Sprintf("%q is indented by %d spaces; this file indents in steps of %d", key, indent, s.step)
+	case indent > top.indent && !s.prevOpens:
+		return fmt.Sprintf("%q is indented deeper than %q on line %d, which already has a value; line them up", key, s.prev.key, s.prev.line)
+	case indent > top.indent:
+		s.stack = append(s.stack, openLine{indent: indent})
+		return ""
+	}
+	for len(s.stack) > 1 && s.stack[len(s.stack)-1].indent > indent {
+		s.stack = s.stack[:len(s.stack)-1]
+	}
+	if s.stack[len(s.stack)-1].indent != indent {
+		return fmt.Sprintf("%q is indented by %d spaces, which lines it up with no key above it", key, indent)
+	}
+	return ""
+}
+
+// record notes what line n, which fits, means for the lines after it: the
+// target it starts, the block it opens.
+func (s *indentScanner) record(n, indent int, key, body string) {
+	if indent == 0 {
+		s.topKey = key
+	} else if s.topKey == "targets" && indent == s.step && !strings.HasPrefix(body, "-") {
+		s.targetName = key
+	}
+	// A list item's keys line up after its dash.
+	if rest, ok := strings.CutPrefix(body, "- "); ok && strings.TrimSpace(rest) != "" {
+		s.stack = append(s.stack, openLine{indent: indent + len(body) - len(strings.TrimLeft(rest, " "))})
+	}
+	s.prevOpens = opensRE.MatchString(body) && !strings.HasPrefix(body, "- ") || strings.HasSuffix(body, ":")
+	if blockScalar.MatchString(body) {
+		s.inBlock, s.prevOpens = indent, false
+	}
+	s.prev = openLine{indent: indent, key: key, line: n}
 }

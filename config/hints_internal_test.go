@@ -47,3 +47,29 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// TestIndentProblem: each way a line's indentation can break the file,
+// with the line and target named.
+func TestIndentProblem(t *testing.T) {
+	tests := []struct {
+		name, content string
+		line          int
+		target, msg   string
+	}{
+		{"tab", "targets:\n  prod:\n\turl: x\n", 3, "prod", "a tab in the indentation; YAML indents with spaces only"},
+		{"off step", "targets:\n  prod:\n     url: x\n", 3, "prod", `"url" is indented by 5 spaces; this file indents in steps of 2`},
+		{"under a value", "targets:\n  prod:\n    url: x\n      timeout: 5s\n", 4, "prod", `"timeout" is indented deeper than "url" on line 3, which already has a value; line them up`},
+		{"under nothing", "targets:\n  prod:\n      url: x\n    timeout: 5s\n", 4, "prod", `"timeout" is indented by 4 spaces, which lines it up with no key above it`},
+		{"second target", "targets:\n  a:\n    url: x\n  b:\n    url: y\n     timeout: 5s\n", 6, "b", `"timeout" is indented by 5 spaces; this file indents in steps of 2`},
+		{"outside targets", "ui:\n  title: x\n    theme: dark\n", 3, "", `"theme" is indented deeper than "title" on line 2, which already has a value; line them up`},
+		{"after a block scalar", "targets:\n  prod:\n    display_name: |\n       free\n         text\n    url: x\n      timeout: 5s\n", 7, "prod", `"timeout" is indented deeper than "url" on line 6, which already has a value; line them up`},
+		{"list item keys", "targets:\n  prod:\n    custom_checks:\n    - name: a\n       path: /x\n", 5, "prod", `"path" is indented by 7 spaces; this file indents in steps of 2`},
+		{"quoted key", "targets:\n  prod:\n    \"url\": x\n      'timeout': 5s\n", 4, "prod", `"timeout" is indented deeper than "url" on line 3, which already has a value; line them up`},
+	}
+	for _, tt := range tests {
+		line, target, msg := indentProblem([]byte(tt.content))
+		if line != tt.line || target != tt.target || msg != tt.msg {
+			t.Errorf("%s: got %d %q %q, want %d %q %q", tt.name, line, target, msg, tt.line, tt.target, tt.msg)
+		}
+	}
+}

@@ -62,10 +62,27 @@ func (m *migration) alertmanagerConfig() {
 	if err := yaml.Unmarshal(bundled, &cfg); err != nil {
 		panic(fmt.Sprintf("migrate: embedded alertmanager.yml: %v", err))
 	}
-	slackTemplate, webhookTemplate := bundledNotifier(cfg.Receivers, "slack"), bundledNotifier(cfg.Receivers, "webhook")
+	receivers, warnNames, failNames := m.receivers(cfg.Receivers)
+	cfg.Receivers = receivers
+	cfg.Route.Routes = append([]*amRoute{{
+		Receiver: nullReceiver,
+		Matchers: []string{fmt.Sprintf("severity=%q", warnSeverity)},
+		Routes:   notifyRoutes(warnNames),
+	}}, notifyRoutes(failNames)...)
+	m.file("alertmanager.yml", renderYAML(alertmanagerHeader, &cfg), receiversSummary(receivers))
+	m.alertTemplates()
+	if len(m.webhooks) > 0 {
+		m.step("Run Alertmanager 0.26 or later: the webhook receivers (%s) read their URL from url_file, which Alertmanager 0.25 (Debian 12) rejects.", strings.Join(m.webhooks, ", "))
+	}
+	m.step("Check Alertmanager's configuration: amtool check-config %s; start it with --data.retention=8760h (see the header of the file). Its secret files are named by absolute path: if you move %s, update them.", m.outPath("alertmanager.yml"), m.opts.OutDir)
+}
 
-	receivers := []amReceiver{{Name: nullReceiver}}
-	var warnNames, failNames []string
+// receivers builds the null receiver and one per alerter on the bundled
+// Slack and webhook settings, and names the alerters that want warn-level
+// and fail-level alerts.
+func (m *migration) receivers(bundled []amReceiver) (receivers []amReceiver, warnNames, failNames []string) {
+	slackTemplate, webhookTemplate := bundledNotifier(bundled, "slack"), bundledNotifier(bundled, "webhook")
+	receivers = []amReceiver{{Name: nullReceiver}}
 	for _, name := range slices.Sorted(maps.Keys(m.src.Alerts)) {
 		a := m.src.Alerts[name]
 		key := dottedKey([]string{"alerts", name})
@@ -73,26 +90,14 @@ func (m *migration) alertmanagerConfig() {
 			m.notCarried("["+key+"]", "receiver names here are [A-Za-z0-9_.-]+ and not \"null\"; add it to alertmanager.yml by hand")
 			continue
 		}
-		r := amReceiver{Name: name}
-		urlFile := m.absPath("secrets/" + name + ".url")
 		if a.kind() == alerterSlack {
-			c := maps.Clone(slackTemplate)
-			c["api_url_file"] = urlFile
-			r.SlackConfigs = []map[string]any{c}
-			m.carryURL(name, "Slack webhook URL", a.WebhookURL, a.WebhookURLEnv)
+			receivers = append(receivers, m.slackReceiver(name, a, slackTemplate))
 		} else {
-			c := maps.Clone(webhookTemplate)
-			delete(c, "url")
-			c["url_file"] = urlFile
-			m.carryHeaders(name, a.Headers, c)
-			r.WebhookConfigs = []map[string]any{c}
-			m.carryURL(name, "webhook URL", a.URL, a.URLEnv)
-			m.webhooks = append(m.webhooks, name)
+			receivers = append(receivers, m.webhookReceiver(name, a, webhookTemplate))
 		}
 		if a.TimeoutS != nil {
 			m.notCarried(key+".timeout_s", "Alertmanager times notifications out itself (webhook_configs.timeout exists from Alertmanager 0.28)")
 		}
-		receivers = append(receivers, r)
 		if a.notifies("warn") {
 			warnNames = append(warnNames, name)
 		}
@@ -100,22 +105,43 @@ func (m *migration) alertmanagerConfig() {
 			failNames = append(failNames, name)
 		}
 	}
-	cfg.Receivers = receivers
-	cfg.Route.Routes = append([]*amRoute{{
-		Receiver: nullReceiver,
-		Matchers: []string{fmt.Sprintf("severity=%q", warnSeverity)},
-		Routes:   notifyRoutes(warnNames),
-	}}, notifyRoutes(failNames)...)
+	return receivers, warnNames, failNames
+}
 
+// slackReceiver sends to a Slack alerter with the bundled Slack settings.
+func (m *migration) slackReceiver(name string, a *Alerter, template map[string]any) amReceiver {
+	c := maps.Clone(template)
+	c["api_url_file"] = m.absPath("secrets/" + name + ".url")
+	m.carryURL(name, "Slack webhook URL", a.WebhookURL, a.WebhookURLEnv)
+	return amReceiver{Name: name, SlackConfigs: []map[string]any{c}}
+}
+
+// webhookReceiver sends to a webhook alerter with the bundled webhook
+// settings, its headers carried where Alertmanager can send them.
+func (m *migration) webhookReceiver(name string, a *Alerter, template map[string]any) amReceiver {
+	c := maps.Clone(template)
+	delete(c, "url")
+	c["url_file"] = m.absPath("secrets/" + name + ".url")
+	m.carryHeaders(name, a.Headers, c)
+	m.carryURL(name, "webhook URL", a.URL, a.URLEnv)
+	m.webhooks = append(m.webhooks, name)
+	return amReceiver{Name: name, WebhookConfigs: []map[string]any{c}}
+}
+
+// receiversSummary says which receivers alertmanager.yml has.
+func receiversSummary(receivers []amReceiver) string {
 	names := make([]string, 0, len(receivers)-1)
 	for _, r := range receivers[1:] {
 		names = append(names, r.Name)
 	}
-	summary := "no receivers: every alert goes to null"
-	if len(names) > 0 {
-		summary = "receivers " + strings.Join(names, ", ") + "; routes; templates/"
+	if len(names) == 0 {
+		return "no receivers: every alert goes to null"
 	}
-	m.file("alertmanager.yml", renderYAML(alertmanagerHeader, &cfg), summary)
+	return "receivers " + strings.Join(names, ", ") + "; routes; templates/"
+}
+
+// alertTemplates writes the bundled message templates beside alertmanager.yml.
+func (m *migration) alertTemplates() {
 	templates, err := fs.Glob(alerting.Bundle, "templates/*.tmpl")
 	if err != nil || len(templates) == 0 {
 		panic(fmt.Sprintf("migrate: embedded templates: %v", err))
@@ -123,10 +149,6 @@ func (m *migration) alertmanagerConfig() {
 	for _, t := range templates {
 		m.file(t, readBundle(t), "message templates ("+path.Join("alerting", t)+")")
 	}
-	if len(m.webhooks) > 0 {
-		m.step("Run Alertmanager 0.26 or later: the webhook receivers (%s) read their URL from url_file, which Alertmanager 0.25 (Debian 12) rejects.", strings.Join(m.webhooks, ", "))
-	}
-	m.step("Check Alertmanager's configuration: amtool check-config %s; start it with --data.retention=8760h (see the header of the file). Its secret files are named by absolute path: if you move %s, update them.", m.outPath("alertmanager.yml"), m.opts.OutDir)
 }
 
 // notifyRoutes sends an alert to every receiver its notify label names.

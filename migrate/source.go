@@ -248,53 +248,82 @@ func (s *Source) validate() error {
 }
 
 func (in *Instance) validate(key []string, alerters map[string]*Alerter) error {
-	at := func(k string) []string { return append(slices.Clip(key), k) }
 	if in == nil {
 		return keyErrorf(key, "is empty; it needs at least url")
 	}
 	if in.Kind == "" {
 		in.Kind = "dhis2"
 	}
-	if !slices.Contains(checkerKinds, in.Kind) {
-		return keyErrorf(at("kind"), "unknown kind (want %s)", strings.Join(checkerKinds, " or "))
-	}
-	if err := validateURL(in.URL); err != nil {
-		return keyErrorf(at("url"), "%s", err)
-	}
-	modes := 0
-	for _, set := range []string{in.Password, in.PasswordEnv, in.Token, in.TokenEnv} {
-		if set != "" {
-			modes++
+	urlErr := validateURL(in.URL)
+	modes := countSet(in.Password, in.PasswordEnv, in.Token, in.TokenEnv)
+	checks := checksOfKind[in.Kind]
+	badCheck, hasBadCheck := firstNotIn(in.Checks, func(c string) bool { return slices.Contains(checks, c) })
+	badAlerter, hasBadAlerter := firstNotIn(in.Alerts, func(a string) bool { _, ok := alerters[a]; return ok })
+	return firstBroken(key, []fieldRule{
+		{!slices.Contains(checkerKinds, in.Kind), "kind", fmt.Sprintf("unknown kind (want %s)", strings.Join(checkerKinds, " or "))},
+		{urlErr != nil, "url", fmt.Sprint(urlErr)},
+		{in.Kind == "ocs" && (modes > 0 || in.Username != ""), "", "an ocs instance takes no credentials (username, password, password_env, token, token_env)"},
+		{in.Kind == "dhis2" && modes != 1, "", fmt.Sprintf("give exactly one of password, password_env, token, token_env (found %d)", modes)},
+		{countSet(in.Password, in.PasswordEnv) > 0 && in.Username == "", "username", "is required with a password"},
+		envNameRule(map[string]string{"password_env": in.PasswordEnv, "token_env": in.TokenEnv}),
+		timeoutRule(in.TimeoutS),
+		{in.Checks != nil && len(in.Checks) == 0, "checks", "lists no check; leave it out to run every check"},
+		{hasBadCheck, "checks", fmt.Sprintf("check %q does not apply to kind %s (it has %s)", badCheck, in.Kind, strings.Join(checks, ", "))},
+		{hasBadAlerter, "alerts", fmt.Sprintf("names %q, which has no [alerts.%s] table", badAlerter, badAlerter)},
+	})
+}
+
+// fieldRule is one of chap-checker's rules on a table: whether the table
+// breaks it, the key at fault ("" for the table itself) and what is wrong.
+type fieldRule struct {
+	broken bool
+	key    string
+	msg    string
+}
+
+// firstBroken reports the first broken rule, in the order chap-checker
+// applies them, at its key under the table at key.
+func firstBroken(key []string, rules []fieldRule) error {
+	for _, r := range rules {
+		if !r.broken {
+			continue
 		}
-	}
-	switch {
-	case in.Kind == "ocs" && (modes > 0 || in.Username != ""):
-		return keyErrorf(key, "an ocs instance takes no credentials (username, password, password_env, token, token_env)")
-	case in.Kind == "dhis2" && modes != 1:
-		return keyErrorf(key, "give exactly one of password, password_env, token, token_env (found %d)", modes)
-	case (in.Password != "" || in.PasswordEnv != "") && in.Username == "":
-		return keyErrorf(at("username"), "is required with a password")
-	}
-	if err := validateEnvNames(key, map[string]string{"password_env": in.PasswordEnv, "token_env": in.TokenEnv}); err != nil {
-		return err
-	}
-	if in.TimeoutS != nil && !(*in.TimeoutS > 0 && *in.TimeoutS <= maxTimeoutS) {
-		return keyErrorf(at("timeout_s"), "must be greater than 0 and at most %d", maxTimeoutS)
-	}
-	if in.Checks != nil && len(in.Checks) == 0 {
-		return keyErrorf(at("checks"), "lists no check; leave it out to run every check")
-	}
-	for _, c := range in.Checks {
-		if !slices.Contains(checksOfKind[in.Kind], c) {
-			return keyErrorf(at("checks"), "check %q does not apply to kind %s (it has %s)", c, in.Kind, strings.Join(checksOfKind[in.Kind], ", "))
+		if r.key == "" {
+			return keyErrorf(key, "%s", r.msg)
 		}
-	}
-	for _, a := range in.Alerts {
-		if _, ok := alerters[a]; !ok {
-			return keyErrorf(at("alerts"), "names %q, which has no [alerts.%s] table", a, a)
-		}
+		return keyErrorf(append(slices.Clip(key), r.key), "%s", r.msg)
 	}
 	return nil
+}
+
+// countSet counts the values that are set.
+func countSet(values ...string) int {
+	n := 0
+	for _, v := range values {
+		if v != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// firstNotIn returns the first value that is not ok.
+func firstNotIn(values []string, ok func(string) bool) (string, bool) {
+	for _, v := range values {
+		if !ok(v) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// timeoutRule bounds timeout_s, when it is given.
+func timeoutRule(timeoutS *float64) fieldRule {
+	return fieldRule{
+		broken: timeoutS != nil && !(*timeoutS > 0 && *timeoutS <= maxTimeoutS),
+		key:    "timeout_s",
+		msg:    fmt.Sprintf("must be greater than 0 and at most %d", maxTimeoutS),
+	}
 }
 
 // validateURL accepts what a check can request; it never echoes the URL,
@@ -321,15 +350,15 @@ func validateURL(raw string) error {
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// validateEnvNames refuses *_env values that are not variable names; they are
-// not echoed, since a misplaced secret is the likely mistake.
-func validateEnvNames(key []string, envs map[string]string) error {
+// envNameRule refuses *_env values that are not variable names, the first
+// by key; they are not echoed, since a misplaced secret is the likely mistake.
+func envNameRule(envs map[string]string) fieldRule {
 	for _, k := range slices.Sorted(maps.Keys(envs)) {
 		if v := envs[k]; v != "" && !envNameRE.MatchString(v) {
-			return keyErrorf(append(slices.Clip(key), k), "is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
+			return fieldRule{broken: true, key: k, msg: "is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"}
 		}
 	}
-	return nil
+	return fieldRule{}
 }
 
 // Kind of notifier an [alerts.NAME] table describes.
@@ -347,41 +376,27 @@ func (a *Alerter) kind() string {
 }
 
 func (a *Alerter) validate(key []string) error {
-	at := func(k string) []string { return append(slices.Clip(key), k) }
 	if a == nil {
 		return keyErrorf(key, "is empty; it needs webhook_url(_env) for Slack or url(_env) for a webhook")
 	}
-	slack := a.WebhookURL != "" || a.WebhookURLEnv != ""
-	generic := a.URL != "" || a.URLEnv != ""
-	switch {
-	case slack && generic:
-		return keyErrorf(key, "has both Slack (webhook_url, webhook_url_env) and webhook (url, url_env) keys")
-	case key[len(key)-1] == "slack" && !slack:
-		return keyErrorf(key, "needs webhook_url or webhook_url_env")
-	case !slack && !generic:
-		return keyErrorf(key, "needs webhook_url or webhook_url_env (Slack), or url or url_env (webhook)")
-	case a.WebhookURL != "" && a.WebhookURLEnv != "":
-		return keyErrorf(key, "give webhook_url or webhook_url_env, not both")
-	case a.URL != "" && a.URLEnv != "":
-		return keyErrorf(key, "give url or url_env, not both")
-	case a.kind() == alerterSlack && len(a.Headers) > 0:
-		return keyErrorf(at("headers"), "applies to webhooks only")
-	}
-	if err := validateEnvNames(key, map[string]string{"webhook_url_env": a.WebhookURLEnv, "url_env": a.URLEnv}); err != nil {
-		return err
-	}
-	if a.TimeoutS != nil && !(*a.TimeoutS > 0 && *a.TimeoutS <= maxTimeoutS) {
-		return keyErrorf(at("timeout_s"), "must be greater than 0 and at most %d", maxTimeoutS)
-	}
-	if a.NotifyOn == nil {
+	slackURLs, webhookURLs := countSet(a.WebhookURL, a.WebhookURLEnv), countSet(a.URL, a.URLEnv)
+	slack, generic := slackURLs > 0, webhookURLs > 0
+	badStatus, hasBadStatus := firstNotIn(a.NotifyOn, func(s string) bool { return slices.Contains(checkerNotifyOn, s) })
+	err := firstBroken(key, []fieldRule{
+		{slack && generic, "", "has both Slack (webhook_url, webhook_url_env) and webhook (url, url_env) keys"},
+		{key[len(key)-1] == "slack" && !slack, "", "needs webhook_url or webhook_url_env"},
+		{!slack && !generic, "", "needs webhook_url or webhook_url_env (Slack), or url or url_env (webhook)"},
+		{slackURLs == 2, "", "give webhook_url or webhook_url_env, not both"},
+		{webhookURLs == 2, "", "give url or url_env, not both"},
+		{a.kind() == alerterSlack && len(a.Headers) > 0, "headers", "applies to webhooks only"},
+		envNameRule(map[string]string{"webhook_url_env": a.WebhookURLEnv, "url_env": a.URLEnv}),
+		timeoutRule(a.TimeoutS),
+		{hasBadStatus, "notify_on", fmt.Sprintf("unknown status %q (want fail, error or warn)", badStatus)},
+	})
+	if err == nil && a.NotifyOn == nil {
 		a.NotifyOn = slices.Clone(checkerNotifyOn)
 	}
-	for _, s := range a.NotifyOn {
-		if !slices.Contains(checkerNotifyOn, s) {
-			return keyErrorf(at("notify_on"), "unknown status %q (want fail, error or warn)", s)
-		}
-	}
-	return nil
+	return err
 }
 
 // notifies reports whether the alerter wants status changes of level.
