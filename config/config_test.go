@@ -101,6 +101,7 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 		{"custom-route-on-ocs", `testdata/invalid/custom-route-on-ocs.yml:8: target "climate": custom_checks[0].route: route: true runs through DHIS2's chap route and needs kind dhis2, not ocs`},
 		{"custom-requires-other-kind", `testdata/invalid/custom-requires-other-kind.yml:8: target "ewars": custom_checks[0].requires: check "models" requires dhis2_ping, which does not apply to kind chapkit`},
 		{"health-path-on-dhis2", `testdata/invalid/health-path-on-dhis2.yml:4: target "prod": health_path: applies only to kind chapkit, not dhis2`},
+		{"explicit-tag", `testdata/invalid/explicit-tag.yml:7: target "prod": auth.token: a value tagged !!int is not a number: remove the tag or fix the value`},
 		{"bad-health-path", `testdata/invalid/bad-health-path.yml:5: target "ewars": health_path: "health?x=1" must be a path like /health: start with / and have no query or fragment`},
 	}
 	seen := map[string]bool{}
@@ -155,6 +156,15 @@ func TestLoadErrorsNeverShowSecrets(t *testing.T) {
 	_, err = config.Load(path, knownChecks)
 	if err == nil || strings.Contains(err.Error(), "list-canary") {
 		t.Fatalf("error = %v, want an error without the value", err)
+	}
+	// The YAML library quotes a value whose explicit tag it does not fit.
+	content = "targets:\n  prod:\n    url: https://dhis2.example.org\n    auth:\n      token: !!int \"d2pat_tagged-canary\"\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = config.Load(path, knownChecks)
+	if err == nil || strings.Contains(err.Error(), "tagged-canary") {
+		t.Fatalf("error = %v, want an error without the token", err)
 	}
 }
 

@@ -167,6 +167,12 @@ func yamlError(file string, content []byte, root *yaml.Node, err error) *Error {
 		}
 	}
 	first := &Error{File: file, Err: err}
+	if problems[0].explicitTag != "" {
+		// The library's message quotes the value, which may be a secret: keep
+		// only the reworded message, at the tagged value's line.
+		problems[0].line = explicitTagLine(root, problems[0].explicitTag)
+		first.Err = errors.New(problems[0].msg)
+	}
 	var parts []string
 	for i, p := range problems {
 		m := p.msg
@@ -179,6 +185,23 @@ func yamlError(file string, content []byte, root *yaml.Node, err error) *Error {
 	}
 	first.Msg = strings.Join(parts, "; ")
 	return first
+}
+
+// explicitTagLine is the line of the first value carrying the explicit tag
+// !!tag, 0 when there is none.
+func explicitTagLine(n *yaml.Node, tag string) int {
+	if n == nil {
+		return 0
+	}
+	if n.Style&yaml.TaggedStyle != 0 && n.Tag == "!!"+tag {
+		return n.Line
+	}
+	for _, c := range n.Content {
+		if line := explicitTagLine(c, tag); line > 0 {
+			return line
+		}
+	}
+	return 0
 }
 
 // placeFirst sets the line, target and key of e from the first problem the

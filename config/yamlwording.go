@@ -23,6 +23,9 @@ type yamlProblem struct {
 	// indentation: a syntax error that usually comes from indentation,
 	// which the library often reports at another line than the one at fault.
 	indentation bool
+	// explicitTag is the tag (int, float, ...) of a value that has an explicit
+	// tag it does not fit; the library gives no line, so the caller finds it.
+	explicitTag string
 }
 
 // yamlProblems turns an error of go.yaml.in/yaml/v3 (Unmarshal, or Decode
@@ -52,6 +55,8 @@ var (
 	yamlLineRE    = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
 	unknownKeyRE  = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
 	cannotParseRE = regexp.MustCompile(`(?s)^cannot unmarshal !!(\w+)(?: ` + "`" + `(.*)` + "`" + `)? into (\S+)$`)
+	// An explicit tag the value does not fit ("url: !!int abc").
+	badTagRE = regexp.MustCompile(`(?s)^cannot decode !!\w+ ` + "`" + `.*` + "`" + ` as a !!(\w+)$`)
 	// syntaxIndentRE matches the syntax errors that usually come from indentation.
 	syntaxIndentRE = regexp.MustCompile(`mapping values are not allowed|did not find expected|tab character|cannot start any token|block sequence entries are not allowed`)
 )
@@ -71,7 +76,12 @@ func yamlMessage(m string) yamlProblem {
 		return p
 	}
 	if sm := cannotParseRE.FindStringSubmatch(m); sm != nil {
-		p.msg = fmt.Sprintf("wrong type: a %s where %s was expected", yamlKind(sm[1]), goKind(sm[3]))
+		p.msg = fmt.Sprintf("wrong type: a %s where %s was expected", yamlKind(sm[1]), goKind(sm[3], sm[1]))
+		return p
+	}
+	if sm := badTagRE.FindStringSubmatch(strings.TrimPrefix(m, "yaml: ")); sm != nil {
+		p.explicitTag = sm[1]
+		p.msg = fmt.Sprintf("a value tagged !!%s is not a %s: remove the tag or fix the value", sm[1], yamlKind(sm[1]))
 		return p
 	}
 	p.msg = strings.TrimPrefix(m, "yaml: ")
@@ -93,15 +103,27 @@ func yamlKind(tag string) string {
 	return tag
 }
 
-// goKind names the Go type the library wanted, as it prints it, for an operator.
-func goKind(t string) string {
+// goKind names the Go type the library wanted, as it prints it, for an
+// operator; found is the library's tag of the value it got.
+func goKind(t, found string) string {
 	switch {
 	case strings.HasPrefix(t, "[]"):
 		return "a list"
 	case strings.HasPrefix(t, "map["):
 		return "a mapping"
-	case t == "string" || t == "config.Secret":
+	case t == "string":
 		return "a string"
+	case t == "config.plain":
+		// prometheus/common decodes both Secret (a string) and TLSConfig (a
+		// mapping) through a type named plain: only a secret refuses a mapping,
+		// only TLS settings a string, and either refuses a list.
+		switch found {
+		case "map":
+			return "a string"
+		case "seq":
+			return "a string or a mapping"
+		}
+		return "a mapping"
 	case t == "bool":
 		return "true or false"
 	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "float"):

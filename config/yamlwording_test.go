@@ -93,6 +93,10 @@ func TestYAMLProblems(t *testing.T) {
 		// Errors of decoding that stop it.
 		{"merge", "targets:\n  prod:\n    <<: 5\n", one(0, "map merge requires map or sequence of maps as the value")},
 		{"binary", "targets:\n  prod:\n    url: !!binary '%%%'\n", one(0, "!!binary value contains invalid base64 data")},
+		{"explicit tag the value does not fit, value over lines", "targets:\n  prod:\n    url: !!int \"pw\\n42\"\n",
+			[]yamlProblem{{msg: "a value tagged !!int is not a number: remove the tag or fix the value", explicitTag: "int"}}},
+		{"explicit float tag", "targets:\n  prod:\n    url: !!float abc\n",
+			[]yamlProblem{{msg: "a value tagged !!float is not a number: remove the tag or fix the value", explicitTag: "float"}}},
 		// Type errors, which go on past the first.
 		{"unknown key", "targets:\n  prod:\n    url: https://x\n    auth: {tokn_env: X}\n",
 			[]yamlProblem{{line: 4, msg: `unknown key "tokn_env" under auth; did you mean "token_env"?`, unknownKey: true}}},
@@ -107,6 +111,8 @@ func TestYAMLProblems(t *testing.T) {
 		{"float for a bool", "targets:\n  prod:\n    url: https://x\n    custom_checks: [{name: a, path: /x, route: 1.5}]\n", one(4, "wrong type: a number where true or false was expected")},
 		{"string for an integer", "targets:\n  prod:\n    url: https://x\n    custom_checks: [{name: a, path: /x, status_codes: [a]}]\n", one(4, "wrong type: a string where a number was expected")},
 		{"bool for a mapping", "targets:\n  prod:\n    url: https://x\n    labels: true\n", one(4, "wrong type: a bool where a mapping was expected")},
+		{"mapping for a secret (prometheus/common's Secret)", "targets:\n  prod:\n    url: https://x\n    auth:\n      token: {a: b}\n", one(5, "wrong type: a mapping where a string was expected")},
+		{"list for a secret or TLS settings", "targets:\n  prod:\n    url: https://x\n    auth:\n      token: [a]\n", one(5, "wrong type: a list where a string or a mapping was expected")},
 		{"string for a struct of another package", "targets:\n  prod:\n    url: https://x\n    tls_config: x\n", one(4, "wrong type: a string where a mapping was expected")},
 		{"duplicate key", "targets:\n  prod:\n    url: https://a\n  prod:\n    url: https://b\n", one(4, `mapping key "prod" already defined at line 2`)},
 		{"this package's own type error", "targets:\n  prod:\n    url: https://x\n    timeout: 5\n", one(4, "a number needs a unit (e.g. 10s, 1m30s)")},
