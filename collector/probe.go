@@ -83,7 +83,7 @@ func (c *Probe) Collect(ch chan<- prometheus.Metric) {
 		if res.Version != "" {
 			gauge(checkVersionDesc, 1, res.Check, res.Version, res.Revision)
 		}
-		if res.Status == prober.StatusFail || res.Status == prober.StatusError {
+		if res.Status.Failing() {
 			gauge(checkFailureDesc, 1, res.Check, string(res.Reason))
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
 // Bounds on text from servers, so one chatty server cannot bloat the page.
@@ -14,28 +16,17 @@ const (
 	maxDebugText   = 64 << 10
 )
 
-// printable makes text from a server safe to show: invalid UTF-8 and
-// control characters (newlines and tabs too, unless keepLines) become
-// spaces or U+FFFD, and it is cut to at most limit runes with an ellipsis.
+// printable makes text from a server safe to show: it is cut to at most
+// limit characters with an ellipsis, invalid UTF-8 becomes U+FFFD and other
+// unprintable characters (newlines and tabs too, unless keepLines) become
+// spaces.
 func printable(s string, limit int, keepLines bool) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == limit {
-			b.WriteString("…")
-			break
+	return strings.Map(func(r rune) rune { // mapping turns invalid UTF-8 into U+FFFD
+		if !unicode.IsPrint(r) && !(keepLines && (r == '\n' || r == '\t')) {
+			return ' '
 		}
-		switch { // ranging over s has already turned invalid UTF-8 into U+FFFD
-		case keepLines && (r == '\n' || r == '\t'):
-			b.WriteRune(r)
-		case !unicode.IsPrint(r):
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-		n++
-	}
-	return b.String()
+		return r
+	}, prober.Truncate(s, limit, prober.Characters))
 }
 
 // ago says how long ago something was, in its largest sensible unit.

@@ -147,7 +147,7 @@ func newCard(t Target, sum history.Summary, probed bool, now time.Time) card {
 		if ran {
 			ch.State = checkState(r)
 			ch.Title = name + ": " + string(r.Status)
-			if r.Status == prober.StatusFail || r.Status == prober.StatusError || r.Status == prober.StatusWarn {
+			if r.Status.Failing() || r.Status == prober.StatusWarn {
 				c.Problems = append(c.Problems, problem{Label: ch.Label, State: ch.State,
 					Reason: string(r.Reason), Message: printable(r.Message, maxMessage, false)})
 			}

@@ -246,7 +246,7 @@ func findCheck(checks []*checkHistory, name string) *checkHistory {
 // when the check passes again. A skipped check is not an incident of its
 // own: the check it depends on is.
 func (t *target) trackIncident(ch *checkHistory, c prober.Result, at time.Time) {
-	failing := c.Status == prober.StatusFail || c.Status == prober.StatusError
+	failing := c.Status.Failing()
 	switch {
 	case failing && ch.open == 0:
 		if len(t.incidents) == MaxIncidents {

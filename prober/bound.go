@@ -61,17 +61,58 @@ func unsafeRune(r rune) bool {
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
-// truncate cuts s to at most n bytes at a character boundary, saying how
-// much was left out.
+// Measure is what a length limit on text counts.
+type Measure uint8
+
+// Measures of text.
+const (
+	Bytes      Measure = iota // bytes of UTF-8: bounds on results, labels and echoed input
+	Characters                // characters: how much text a page shows
+)
+
+// Truncate cuts s to at most n bytes or characters, as m says, never inside
+// a character, and marks the cut with "…" (not counted in n); s comes back
+// whole when it fits. It is the one place text is cut: results (through
+// truncate), a caller's input echoed in an error and text on the status
+// page all go through it.
+func Truncate(s string, n int, m Measure) string {
+	cut := m.cutIndex(s, n)
+	if cut == len(s) {
+		return s
+	}
+	return s[:cut] + "…"
+}
+
+// cutIndex is where s is cut to keep at most n of m at a character
+// boundary; len(s) when s fits.
+func (m Measure) cutIndex(s string, n int) int {
+	n = max(n, 0)
+	if m == Characters {
+		for i := range s {
+			if n == 0 {
+				return i
+			}
+			n--
+		}
+		return len(s)
+	}
+	if len(s) <= n {
+		return len(s)
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return n
+}
+
+// truncate is Truncate for results: the mark says how many bytes were left
+// out and counts against n, so a result keeps within its documented bound.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	longest := fmt.Sprintf("… (%d more bytes)", len(s)) // no shorter than the suffix written
-	cut := max(n-len(longest), 0)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
+	cut := Bytes.cutIndex(s, n-len(longest))
 	return s[:cut] + fmt.Sprintf("… (%d more bytes)", len(s)-cut)
 }
 

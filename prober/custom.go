@@ -33,11 +33,12 @@ type customCheck struct {
 
 // Run implements Check.
 func (c customCheck) Run(ctx context.Context, s *Session) Result {
-	path := c.def.Path
+	ar := apiRequest{path: c.def.Path, via: viaAPI}
 	if c.def.Route {
-		path = RoutePath(s.Target.RouteCode, path)
+		ar = routeRequest(s.Target.RouteCode, c.def.Path)
 	}
-	resp, err := s.shared(ctx, path)
+	path := ar.path
+	resp, err := s.shared(ctx, ar)
 	if err != nil {
 		answer, ok := ErrorResponse(err)
 		if !ok || !slices.Contains(c.def.StatusCodes, answer.StatusCode) {

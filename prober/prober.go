@@ -186,7 +186,7 @@ func (p *Prober) Probe(ctx context.Context, timeout time.Duration) *Report {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	state := &probeState{prober: p, budget: timeout, calls: map[string]*call{}}
+	state := &probeState{prober: p, budget: timeout, requests: map[apiRequest]*sharedRequest{}}
 	results := make([]Result, len(p.checks))
 	done := make([]chan struct{}, len(p.checks))
 	for i := range done {

@@ -6,6 +6,13 @@ import (
 	"net/http"
 )
 
+// Response is a successful (2xx) answer to an API request.
+type Response struct {
+	StatusCode  int
+	ContentType string
+	Body        []byte
+}
+
 // statusError is an answer whose status the call does not accept: the
 // failure checks usually report, plus the response for checks that read
 // error bodies (a 503 with the failing subsystems, an expected 404).

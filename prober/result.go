@@ -25,6 +25,11 @@ var Statuses = []Status{StatusOK, StatusWarn, StatusFail, StatusError, StatusSki
 // Passed reports whether dependents of a check with this status may run.
 func (s Status) Passed() bool { return s == StatusOK || s == StatusWarn }
 
+// Failing reports whether the check found a problem: it failed, or the
+// exporter broke while checking. Failing checks get a failure reason series
+// and open incidents.
+func (s Status) Failing() bool { return s == StatusFail || s == StatusError }
+
 // Reason classifies why a check did not simply pass; the set is small and
 // fixed so alerts and dashboards can match on it.
 type Reason string
@@ -86,6 +91,15 @@ func (r Result) HTTPStatusCode() int {
 		}
 	}
 	return 0
+}
+
+// Outcome is the status with the reason in parentheses when there is one,
+// as tables and debug output show a result: "fail (timeout)", "ok".
+func (r Result) Outcome() string {
+	if r.Reason == "" {
+		return string(r.Status)
+	}
+	return string(r.Status) + " (" + string(r.Reason) + ")"
 }
 
 // OK is a passing result.

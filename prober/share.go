@@ -23,16 +23,21 @@ var ErrBusy = errors.New("too many probes in flight")
 // callers may join, and the last completed report for min_interval.
 type sharing struct {
 	mu      sync.Mutex
-	flight  *run      // the run new callers join, nil when none
-	running int       // runs in flight, joined or not
-	last    *Report   // the last completed run fit to serve from the cache
-	lastAt  time.Time // when last finished
+	flight  *sharedRun // the run new callers join, nil when none
+	running int        // runs in flight, joined or not
+	last    *Report    // the last completed run fit to serve from the cache
+	lastAt  time.Time  // when last finished
 }
 
-// run is one chain run that one or more callers wait for. It owns its side
-// effects: when it finishes it updates the min_interval cache and hands its
-// report to Options.OnRun, once, whichever callers stayed or left.
-type run struct {
+// sharedRun is one chain run that one or more concurrent callers of
+// ProbeShared wait for. It owns its side effects: when it finishes it
+// updates the min_interval cache and hands its report to Options.OnRun,
+// once, whichever callers stayed or left. It is the outer of two
+// single-flights; sharedRequest (session.go) is the inner one, sharing one
+// API GET between the checks of a single run. Both exist because they share
+// at different levels: scrapes that arrive together need not run the chain
+// twice, and checks within any run need not send the same request twice.
+type sharedRun struct {
 	budget   time.Duration // the run's own time budget
 	deadline time.Time     // the run ends by then, done or timed out
 	done     chan struct{}
@@ -126,7 +131,7 @@ func (s *sharing) cached(now time.Time, minInterval time.Duration) *Report {
 // startRun starts a chain run in the background, when the per-target cap
 // and Options.Admit allow. It becomes the run later callers join unless the
 // one registered has the larger budget. p.share.mu must be held.
-func (p *Prober) startRun(ctx context.Context, budget time.Duration, deadline time.Time) (*run, error) {
+func (p *Prober) startRun(ctx context.Context, budget time.Duration, deadline time.Time) (*sharedRun, error) {
 	s := &p.share
 	if s.running >= MaxRunsPerTarget {
 		return nil, fmt.Errorf("%w: target %q has %d runs in flight", ErrBusy, p.target.Name, s.running)
@@ -141,7 +146,7 @@ func (p *Prober) startRun(ctx context.Context, budget time.Duration, deadline ti
 	// The run must not end when the caller that started it goes away, so it
 	// drops ctx's cancellation (keeping its values) and runs to its own deadline.
 	runCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-	f := &run{budget: budget, deadline: deadline, done: make(chan struct{}), cancel: cancel}
+	f := &sharedRun{budget: budget, deadline: deadline, done: make(chan struct{}), cancel: cancel}
 	if s.flight == nil || s.flight.budget <= budget {
 		s.flight = f
 	}
@@ -156,7 +161,7 @@ func (p *Prober) startRun(ctx context.Context, budget time.Duration, deadline ti
 
 // finish publishes the run's report to its waiters, keeps it for
 // min_interval when it is fit for other callers, and records it.
-func (f *run) finish(p *Prober, r *Report) {
+func (f *sharedRun) finish(p *Prober, r *Report) {
 	s := &p.share
 	s.mu.Lock()
 	s.running--
@@ -192,7 +197,7 @@ func (r *Report) cutShort() bool {
 // leave records that a waiter gave up; the last one to leave stops the run
 // and unregisters it, so a later caller starts afresh instead of joining a
 // run that is being canceled.
-func (s *sharing) leave(f *run) {
+func (s *sharing) leave(f *sharedRun) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f.waiters--

@@ -35,10 +35,7 @@ func WriteTable(w io.Writer, reports []*prober.Report, colour bool) error {
 			target += " (" + r.Label + ")"
 		}
 		for _, c := range r.Checks {
-			status := string(c.Status)
-			if c.Reason != "" {
-				status += " (" + string(c.Reason) + ")"
-			}
+			status := c.Outcome()
 			if colour {
 				status = colours[c.Status] + status + colourReset
 			}

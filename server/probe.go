@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -86,7 +85,7 @@ func parseDebug(values []string) (bool, error) {
 	case 1:
 		b, err := strconv.ParseBool(values[0])
 		if err != nil {
-			return false, fmt.Errorf("debug must be true or false, not %q", truncate(values[0], maxTargetEcho))
+			return false, fmt.Errorf("debug must be true or false, not %q", echo(values[0]))
 		}
 		return b, nil
 	}
@@ -118,17 +117,10 @@ func probeTimeout(target time.Duration, header string, offset time.Duration) (ti
 	return min(target, scrape), true
 }
 
-// truncate cuts a caller's input to at most n bytes, at a character
-// boundary, before it is echoed (always quoted) in an error or a log line.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
+// echo cuts a caller's input to at most maxTargetEcho bytes, at a
+// character boundary, before it is echoed (always quoted) in an error or a
+// log line.
+func echo(s string) string { return prober.Truncate(s, maxTargetEcho, prober.Bytes) }
 
 // writeDebugReport explains the probe for a person: each check with its
 // requests, then the metrics Prometheus would get, then the target's config.
@@ -145,11 +137,7 @@ func writeDebugReport(w io.Writer, r *prober.Report, p *prober.Prober) {
 	}
 	fmt.Fprintln(w)
 	for _, c := range r.Checks {
-		status := string(c.Status)
-		if c.Reason != "" {
-			status += " (" + string(c.Reason) + ")"
-		}
-		fmt.Fprintf(w, "%s: %s in %s\n", c.Check, status, c.Duration.Round(time.Microsecond))
+		fmt.Fprintf(w, "%s: %s in %s\n", c.Check, c.Outcome(), c.Duration.Round(time.Microsecond))
 		for _, req := range c.Requests {
 			fmt.Fprintf(w, "    GET %s → %s\n", req.Path, describeRequest(req))
 		}

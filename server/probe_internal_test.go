@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/dhis2-chap/chap_exporter/config"
 	"github.com/dhis2-chap/chap_exporter/prober"
@@ -121,25 +120,5 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 	}
 	if srv.MaxHeaderBytes != 1<<20 || srv.ReadHeaderTimeout == 0 || srv.WriteTimeout < config.MaxTimeout {
 		t.Errorf("server limits: max header %d, read header timeout %s, write timeout %s", srv.MaxHeaderBytes, srv.ReadHeaderTimeout, srv.WriteTimeout)
-	}
-}
-
-// TestTruncateKeepsCharactersWhole: an echoed target name or header is cut
-// at a character boundary, never inside one.
-func TestTruncateKeepsCharactersWhole(t *testing.T) {
-	tests := []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"prod", 8, "prod"},
-		{"abcdef", 3, "abc…"},
-		{"aé", 2, "a…"}, // é is two bytes: cutting at 2 would split it
-		{"日本", 4, "日…"},
-	}
-	for _, tt := range tests {
-		if got := truncate(tt.in, tt.n); got != tt.want || !utf8.ValidString(got) {
-			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
-		}
 	}
 }

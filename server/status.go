@@ -28,7 +28,7 @@ func (s *Server) proberFor(w http.ResponseWriter, path string, query url.Values)
 	p, ok := st.probers[targets[0]]
 	if !ok {
 		s.reject(w, "unknown_target", fmt.Sprintf("unknown target %q: configured targets are %s",
-			truncate(targets[0], maxTargetEcho), strings.Join(st.cfg.Names(), ", ")))
+			echo(targets[0]), strings.Join(st.cfg.Names(), ", ")))
 		return nil, false
 	}
 	return p, true
@@ -45,7 +45,7 @@ func (s *Server) runProbe(w http.ResponseWriter, r *http.Request, p *prober.Prob
 	if !ok {
 		s.metrics.TimeoutHeaderIgnored()
 		s.logger.Debug("Ignoring a scrape timeout header that is not a finite positive number of seconds",
-			"target", p.Target().Name, "header", truncate(header, maxTargetEcho))
+			"target", p.Target().Name, "header", echo(header))
 	}
 	rep, err := p.ProbeShared(r.Context(), timeout) // shared with concurrent scrapes, cached for min_interval
 	if err != nil {

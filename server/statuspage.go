@@ -61,7 +61,7 @@ func (s *Server) handleTargetPage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	p, ok := st.probers[name]
 	if !ok {
-		http.Error(w, "unknown target "+strconv.Quote(truncate(name, maxTargetEcho)), http.StatusNotFound)
+		http.Error(w, "unknown target "+strconv.Quote(echo(name)), http.StatusNotFound)
 		return
 	}
 	var debug strings.Builder
@@ -85,7 +85,7 @@ func (s *Server) handleProbeNow(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.state.Load().probers[name]
 	if !ok {
 		s.metrics.Rejected("unknown_target")
-		http.Error(w, "unknown target "+strconv.Quote(truncate(name, maxTargetEcho)), http.StatusNotFound)
+		http.Error(w, "unknown target "+strconv.Quote(echo(name)), http.StatusNotFound)
 		return
 	}
 	rep := s.runProbe(w, r, p)
