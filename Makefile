@@ -143,7 +143,7 @@ bench:
 ## scale: 1000 targets scraped every 15s by two scrapers for two minutes (plus warm-up); not part of make test
 SCALE_FLAGS ?=
 scale: build
-	$(GO) run ./internal/scale --exporter=$(BIN_DIR)/chap_exporter $(SCALE_FLAGS)
+	$(GO) run ./internal/cmd/scale --exporter=$(BIN_DIR)/chap_exporter $(SCALE_FLAGS)
 
 # Fuzz targets as package:FuzzName; each runs for FUZZTIME.
 FUZZTIME     ?= 10s

@@ -17,7 +17,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 )
 
 func main() {

@@ -6,7 +6,7 @@
 // exporter's CPU share, its peak RSS, the probe overhead over the critical
 // path and the requests each DHIS2 received per scrape interval.
 //
-//	make build && go run ./internal/scale --exporter=.build/chap_exporter
+//	make build && go run ./internal/cmd/scale --exporter=.build/chap_exporter
 //
 // It is not part of the test suite: the default run takes warm-up plus two
 // minutes. See BENCHMARKS.md for the figures.
@@ -33,7 +33,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 	"github.com/dhis2-chap/chap_exporter/internal/simfarm"
 )
 
