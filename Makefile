@@ -138,7 +138,7 @@ lint:
 BENCH_COUNT ?= 6
 bench:
 	@mkdir -p $(BIN_DIR)
-	$(GO) test -run '^$$' -bench . -benchmem -count=$(BENCH_COUNT) ./prober/ ./internal/bench/ ./dashboard/ ./history/ | tee $(BIN_DIR)/bench-$(REVISION).txt
+	$(GO) test -run '^$$' -bench . -benchmem -count=$(BENCH_COUNT) ./internal/bench/ ./dashboard/ ./history/ | tee $(BIN_DIR)/bench-$(REVISION).txt
 
 ## scale: 1000 targets scraped every 15s by two scrapers for two minutes (plus warm-up); not part of make test
 SCALE_FLAGS ?=

@@ -1,5 +1,5 @@
 // Command dhis2sim serves the DHIS2 + chap-core simulator of package
-// dhis2sim, for demos and for testing chap_exporter by hand.
+// internal/dhis2sim, for demos and for testing chap_exporter by hand.
 package main
 
 import (
