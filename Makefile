@@ -138,12 +138,12 @@ lint:
 BENCH_COUNT ?= 6
 bench:
 	@mkdir -p $(BIN_DIR)
-	$(GO) test -run '^$$' -bench . -benchmem -count=$(BENCH_COUNT) ./prober/ ./internal/bench/ ./dashboard/ ./history/ | tee $(BIN_DIR)/bench-$(REVISION).txt
+	$(GO) test -run '^$$' -bench . -benchmem -count=$(BENCH_COUNT) ./internal/bench/ ./dashboard/ ./history/ | tee $(BIN_DIR)/bench-$(REVISION).txt
 
 ## scale: 1000 targets scraped every 15s by two scrapers for two minutes (plus warm-up); not part of make test
 SCALE_FLAGS ?=
 scale: build
-	$(GO) run ./internal/scale --exporter=$(BIN_DIR)/chap_exporter $(SCALE_FLAGS)
+	$(GO) run ./internal/cmd/scale --exporter=$(BIN_DIR)/chap_exporter $(SCALE_FLAGS)
 
 # Fuzz targets as package:FuzzName; each runs for FUZZTIME.
 FUZZTIME     ?= 10s

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 )
 

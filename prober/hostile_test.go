@@ -12,7 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 	"github.com/dhis2-chap/chap_exporter/prober"
 )
 

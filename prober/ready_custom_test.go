@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/config"
-	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 	"github.com/dhis2-chap/chap_exporter/prober"
 )
 

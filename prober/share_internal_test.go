@@ -19,7 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dhis2-chap/chap_exporter/config"
-	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 )
 
 // gate holds every /api/me request until it is opened, and counts them, so

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 	"github.com/dhis2-chap/chap_exporter/server"
 )

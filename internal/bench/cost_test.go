@@ -2,53 +2,14 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/dhis2-chap/chap_exporter/config"
-	"github.com/dhis2-chap/chap_exporter/dhis2sim"
 	"github.com/dhis2-chap/chap_exporter/internal/simfarm"
-	"github.com/dhis2-chap/chap_exporter/prober"
 	"github.com/dhis2-chap/chap_exporter/server"
 )
-
-func TestMain(m *testing.M) {
-	simfarm.MaybeChild()
-	os.Exit(m.Run())
-}
-
-// writeConfig writes a one-target configuration for the child's first
-// simulator, over TLS with its CA, and returns the file's path.
-func writeConfig(b *testing.B, child *simfarm.Child) string {
-	b.Helper()
-	dir := b.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	if err := child.WriteCA(ca); err != nil {
-		b.Fatal(err)
-	}
-	b.Setenv("SIM_TOKEN", dhis2sim.DefaultToken)
-	path := filepath.Join(dir, "chap.yml")
-	content := fmt.Sprintf("targets:\n  sim:\n    url: %s\n    auth: {token_env: SIM_TOKEN}\n    tls_config: {ca_file: %s}\n", child.URLs[0], ca)
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return path
-}
-
-// cpuTime is the user plus system CPU time this process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkProbeCost measures the exporter's CPU time (cpu-ns/probe, user +
 // system, all threads) and allocations per probe at zero latency over TLS
@@ -60,17 +21,10 @@ func BenchmarkProbeCost(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer child.Close()
-	path := writeConfig(b, child)
+	path := writeConfig(b, child.URLs[0], child.WriteCA)
 
 	b.Run("prober", func(b *testing.B) {
-		cfg, err := config.Load(path, prober.KindsOf)
-		if err != nil {
-			b.Fatal(err)
-		}
-		p, err := prober.New(cfg.Targets["sim"], prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{UserAgent: "chap_exporter/bench"})
-		if err != nil {
-			b.Fatal(err)
-		}
+		p := newProber(b, path)
 		defer p.Close()
 		run := func() {
 			if r := p.Probe(context.Background(), 10*time.Second); !r.Success() {

@@ -25,7 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 )
 
 // Environment variables that turn a process into the simulator child.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 )
 
 // TestChildServesSimulatorsAndCountsPerSimulator runs the child's loop in

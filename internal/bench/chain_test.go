@@ -1,14 +1,16 @@
-package prober_test
+package bench
 
 import (
 	"context"
+	"encoding/pem"
 	"fmt"
+	"net/http/httptest"
+	"os"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/dhis2-chap/chap_exporter/dhis2sim"
-	"github.com/dhis2-chap/chap_exporter/prober"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 )
 
 // criticalPathRequests is the longest chain of requests that must follow
@@ -31,18 +33,14 @@ const criticalPathRequests = 4
 func BenchmarkChain(b *testing.B) {
 	for _, latency := range []time.Duration{20 * time.Millisecond, 50 * time.Millisecond} {
 		b.Run(fmt.Sprintf("L=%s", latency), func(b *testing.B) {
-			sim, srv, _ := simTarget(b, true)
-			target := loadTarget(b, fmt.Sprintf("url: %s\nauth: {token_env: SIM_TOKEN}\ntls_config: {ca_file: %s}", srv.URL, writeCA(b, srv)))
-			p, err := prober.New(target, prober.NewHostLimiter(prober.DefaultMaxRequestsPerHost), prober.Options{UserAgent: "chap_exporter/bench"})
-			if err != nil {
-				b.Fatal(err)
-			}
+			sim, srv := serveSim(b)
+			p := newProber(b, writeConfig(b, srv.URL, serverCA(srv)))
 			defer p.Close()
 			sim.Update(func(st *dhis2sim.State) { st.Latency = latency })
 			// Warm up: the first probes open the connections the chain needs.
 			for range 10 {
 				if r := p.Probe(context.Background(), 10*time.Second); !r.Success() {
-					b.Fatalf("warm-up probe failed: %v", outcomes(r))
+					b.Fatalf("warm-up probe failed: %+v", r.Checks)
 				}
 			}
 			sim.ClearRequests()
@@ -50,7 +48,7 @@ func BenchmarkChain(b *testing.B) {
 			for b.Loop() {
 				r := p.Probe(context.Background(), 10*time.Second)
 				if !r.Success() {
-					b.Fatalf("probe failed: %v", outcomes(r))
+					b.Fatalf("probe failed: %+v", r.Checks)
 				}
 				walls = append(walls, r.Duration)
 			}
@@ -67,5 +65,25 @@ func BenchmarkChain(b *testing.B) {
 			b.ReportMetric(float64(len(reqs))/n, "dhis2-requests/probe")
 			b.ReportMetric(float64(sim.Connections())/n, "new-conns/probe")
 		})
+	}
+}
+
+// serveSim serves a simulator over TLS in this process, counting its
+// connections, so that the benchmark can set its latency and read what it
+// received.
+func serveSim(b *testing.B) (*dhis2sim.Sim, *httptest.Server) {
+	sim := dhis2sim.New(dhis2sim.Options{})
+	srv := httptest.NewUnstartedServer(sim)
+	srv.Config.ConnState = sim.ConnState
+	srv.StartTLS()
+	b.Cleanup(srv.Close)
+	return sim, srv
+}
+
+// serverCA returns a function that writes srv's certificate, the CA a
+// client must trust, to a PEM file.
+func serverCA(srv *httptest.Server) func(path string) error {
+	return func(path string) error {
+		return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
 	}
 }

@@ -28,46 +28,8 @@ func (s *Sim) controlMux() *http.ServeMux {
 	mux.HandleFunc("PATCH /__sim/state", s.changeState(func(b []byte, st *State) error {
 		return json.Unmarshal(b, st) // onto the current state: a merge
 	}))
-	mux.HandleFunc("POST /__sim/scenario/{name}", func(w http.ResponseWriter, r *http.Request) {
-		// A scenario replaces the state, so setting a second one does not
-		// silently keep the first; ?add=true stacks it on top instead.
-		add := r.URL.Query().Get("add")
-		if add != "" && add != "true" && add != "false" {
-			badRequest(w, fmt.Errorf("add=%q: want true or false", add))
-			return
-		}
-		err := s.update(func(st *State) error {
-			if add != "true" {
-				*st = State{}
-			}
-			return ApplyScenario(st, r.PathValue("name"))
-		})
-		if err != nil {
-			badRequest(w, err)
-			return
-		}
-		s.replyState(w, r)
-	})
-	mux.HandleFunc("GET /__sim/scenarios", func(w http.ResponseWriter, _ *http.Request) {
-		// One scenario per line: people read this list with curl.
-		var b strings.Builder
-		b.WriteString("[\n")
-		for i, sc := range Scenarios() {
-			if i > 0 {
-				b.WriteString(",\n")
-			}
-			line, err := json.Marshal(struct {
-				Name        string `json:"name"`
-				Description string `json:"description"`
-			}{sc.Name, sc.Description})
-			if err != nil {
-				panic(fmt.Errorf("dhis2sim: scenario does not marshal: %w", err)) // strings always marshal
-			}
-			b.Write(line)
-		}
-		b.WriteString("\n]\n")
-		writeBody(w, http.StatusOK, chapJSON, b.String())
-	})
+	mux.HandleFunc("POST /__sim/scenario/{name}", s.setScenario)
+	mux.HandleFunc("GET /__sim/scenarios", listScenarios)
 	mux.HandleFunc("POST /__sim/reset", func(w http.ResponseWriter, r *http.Request) {
 		s.Reset()
 		s.replyState(w, r)
@@ -80,6 +42,50 @@ func (s *Sim) controlMux() *http.ServeMux {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	return mux
+}
+
+// setScenario replaces the state with the named scenario, so setting a
+// second one does not silently keep the first; ?add=true stacks it on top
+// instead.
+func (s *Sim) setScenario(w http.ResponseWriter, r *http.Request) {
+	add := r.URL.Query().Get("add")
+	if add != "" && add != "true" && add != "false" {
+		badRequest(w, fmt.Errorf("add=%q: want true or false", add))
+		return
+	}
+	err := s.update(func(st *State) error {
+		if add != "true" {
+			*st = State{}
+		}
+		return ApplyScenario(st, r.PathValue("name"))
+	})
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	s.replyState(w, r)
+}
+
+// listScenarios answers a JSON array of the scenarios' names and
+// descriptions, one scenario per line: people read this list with curl.
+func listScenarios(w http.ResponseWriter, _ *http.Request) {
+	var b strings.Builder
+	b.WriteString("[\n")
+	for i, sc := range Scenarios() {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		line, err := json.Marshal(struct {
+			Name        string `json:"name"`
+			Description string `json:"description"`
+		}{sc.Name, sc.Description})
+		if err != nil {
+			panic(fmt.Errorf("dhis2sim: scenario does not marshal: %w", err)) // strings always marshal
+		}
+		b.Write(line)
+	}
+	b.WriteString("\n]\n")
+	writeBody(w, http.StatusOK, chapJSON, b.String())
 }
 
 func (s *Sim) replyState(w http.ResponseWriter, _ *http.Request) {

@@ -5,7 +5,9 @@
 // the login page, the ApiToken scheme (Bearer is refused), /api/apps as a
 // bare array with snake_case app_hub_id, the statuses DHIS2's route proxy
 // produces itself (404, 403, 503, 504, 502), and the paths and bodies of
-// three chap-core generations.
+// three chap-core generations. It is internal because it is the project's
+// own test stand-in, served by the dhis2sim command, not an API for other
+// modules.
 //
 // # In tests
 //

@@ -6,7 +6,7 @@
 // exporter's CPU share, its peak RSS, the probe overhead over the critical
 // path and the requests each DHIS2 received per scrape interval.
 //
-//	make build && go run ./internal/scale --exporter=.build/chap_exporter
+//	make build && go run ./internal/cmd/scale --exporter=.build/chap_exporter
 //
 // It is not part of the test suite: the default run takes warm-up plus two
 // minutes. See BENCHMARKS.md for the figures.
@@ -33,7 +33,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 	"github.com/dhis2-chap/chap_exporter/internal/simfarm"
 )
 
@@ -91,12 +91,55 @@ func run(o options) error {
 		return err
 	}
 	defer sims.Close()
+	exporter, err := startExporter(o, sims)
+	if err != nil {
+		return err
+	}
+	defer exporter.stop()
+
+	start := time.Now()
+	w := window{start: start, from: start.Add(o.warmup)}
+	w.to = w.from.Add(o.duration)
+	ctx, cancel := context.WithDeadline(context.Background(), w.to)
+	defer cancel()
+	scrapers := startScrapers(ctx, o, exporter.base, w)
+	u, err := measureUsage(exporter.cmd.Process.Pid, sims, w)
+	if err != nil {
+		return err
+	}
+	scrapes := scrapers.wait()
+	stats1, err := sims.Stats(context.Background(), w.from, w.to)
+	if err != nil {
+		return err
+	}
+	report(o, scrapes, u, stats1)
+	return nil
+}
+
+// exporterProcess is the chap_exporter binary under measurement.
+type exporterProcess struct {
+	cmd  *exec.Cmd // nil until started
+	base string    // http://ADDR
+	dir  string    // holds its configuration
+}
+
+// startExporter writes a configuration for the simulators into a temporary
+// directory, starts the exporter on a free port and waits until it is ready.
+func startExporter(o options, sims *simfarm.Child) (*exporterProcess, error) {
 	dir, err := os.MkdirTemp("", "chap-scale-")
 	if err != nil {
-		return fmt.Errorf("temp dir: %w", err)
+		return nil, fmt.Errorf("temp dir: %w", err)
 	}
-	defer os.RemoveAll(dir)
-	configFile, err := writeConfig(dir, sims, o)
+	e := &exporterProcess{dir: dir}
+	if err := e.start(o, sims); err != nil {
+		e.stop()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *exporterProcess) start(o options, sims *simfarm.Child) error {
+	configFile, err := writeConfig(e.dir, sims, o)
 	if err != nil {
 		return err
 	}
@@ -106,125 +149,167 @@ func run(o options) error {
 	}
 	args := []string{"--config.file=" + configFile, "--web.listen-address=" + addr, "--log.level=warn"}
 	args = append(args, strings.Fields(o.exporterFlags)...)
-	exporter := exec.Command(o.exporter, args...)
-	exporter.Env = append(os.Environ(), "SIM_TOKEN="+dhis2sim.DefaultToken)
-	exporter.Stdout, exporter.Stderr = os.Stderr, os.Stderr
-	if err := exporter.Start(); err != nil {
+	cmd := exec.Command(o.exporter, args...)
+	cmd.Env = append(os.Environ(), "SIM_TOKEN="+dhis2sim.DefaultToken)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting exporter: %w", err)
 	}
-	defer func() {
-		_ = exporter.Process.Signal(os.Interrupt)
-		_ = exporter.Wait()
-	}()
-	base := "http://" + addr
-	if err := waitReady(base); err != nil {
-		return err
-	}
+	e.cmd, e.base = cmd, "http://"+addr
+	return waitReady(e.base)
+}
 
+// stop interrupts the exporter, waits for it and removes its configuration.
+func (e *exporterProcess) stop() {
+	if e.cmd != nil {
+		_ = e.cmd.Process.Signal(os.Interrupt)
+		_ = e.cmd.Wait()
+	}
+	os.RemoveAll(e.dir)
+}
+
+// window is the run's timeline: scraping begins at start, and the scrapes
+// scheduled after from that finish before to are measured.
+type window struct{ start, from, to time.Time }
+
+// scraperPool is every scraper of every target and the scrapes they measured.
+type scraperPool struct {
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	scrapes []scrape
+}
+
+// startScrapers starts o.scrapers scrapers per target, each at its own
+// random offset within the interval, that scrape until ctx ends.
+func startScrapers(ctx context.Context, o options, base string, w window) *scraperPool {
 	client := &http.Client{
 		Timeout:   o.scrapeTimeout + time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: o.targets * o.scrapers, IdleConnTimeout: 2 * o.interval},
 	}
-	start := time.Now()
-	measureFrom := start.Add(o.warmup)
-	measureTo := measureFrom.Add(o.duration)
-	ctx, cancel := context.WithDeadline(context.Background(), measureTo)
-	defer cancel()
-
-	var (
-		mu      sync.Mutex
-		scrapes []scrape
-		wg      sync.WaitGroup
-	)
+	pool := &scraperPool{}
 	for range o.scrapers {
 		for t := range o.targets {
 			offset := time.Duration(rand.Int64N(int64(o.interval)))
-			wg.Go(func() {
-				next := start.Add(offset)
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case <-time.After(time.Until(next)):
-					}
-					sc := doScrape(ctx, client, base, t, o.scrapeTimeout)
-					if next.After(measureFrom) && time.Now().Before(measureTo) {
-						mu.Lock()
-						scrapes = append(scrapes, sc)
-						mu.Unlock()
-					}
-					next = next.Add(o.interval)
-				}
-			})
+			pool.wg.Go(func() { pool.scrapeEvery(ctx, client, base, t, o, w, w.start.Add(offset)) })
 		}
 	}
-
-	time.Sleep(time.Until(measureFrom))
-	cpu0, err := cpuTime(exporter.Process.Pid)
-	if err != nil {
-		return err
-	}
-	simCPU0, _ := cpuTime(sims.Pid())
-	stats0, err := sims.Stats(context.Background(), measureFrom, measureTo)
-	if err != nil {
-		return err
-	}
-	time.Sleep(time.Until(measureTo))
-	cpu1, err := cpuTime(exporter.Process.Pid)
-	if err != nil {
-		return err
-	}
-	simCPU1, _ := cpuTime(sims.Pid())
-	elapsed := time.Since(measureFrom)
-	peak, err := peakRSS(exporter.Process.Pid)
-	if err != nil {
-		return err
-	}
-	wg.Wait()
-	stats1, err := sims.Stats(context.Background(), measureFrom, measureTo)
-	if err != nil {
-		return err
-	}
-
-	report(o, scrapes, stats0, stats1, cpu1-cpu0, simCPU1-simCPU0, elapsed, peak)
-	return nil
+	return pool
 }
 
-func report(o options, scrapes []scrape, stats0, stats1 *simfarm.Stats, cpu, simCPU, elapsed time.Duration, peak int64) {
-	critical := criticalPathRequests * o.latency
-	var fresh, cached []time.Duration
-	failed, errs := 0, 0
-	reasons := map[string]int{}
+// scrapeEvery scrapes target every o.interval from next on until ctx ends,
+// keeping the scrapes that fall within the window.
+func (p *scraperPool) scrapeEvery(ctx context.Context, client *http.Client, base string, target int, o options, w window, next time.Time) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Until(next)):
+		}
+		sc := doScrape(ctx, client, base, target, o.scrapeTimeout)
+		if next.After(w.from) && time.Now().Before(w.to) {
+			p.mu.Lock()
+			p.scrapes = append(p.scrapes, sc)
+			p.mu.Unlock()
+		}
+		next = next.Add(o.interval)
+	}
+}
+
+// wait waits for every scraper to stop and returns the measured scrapes.
+func (p *scraperPool) wait() []scrape {
+	p.wg.Wait()
+	return p.scrapes
+}
+
+// usage is what the measured window cost the exporter and the simulators.
+type usage struct {
+	cpu, simCPU, elapsed time.Duration
+	peak                 int64          // the exporter's peak RSS in bytes
+	stats0               *simfarm.Stats // the simulators' counters at the window's start
+}
+
+// measureUsage waits for the window, reading CPU times and the simulators'
+// counters at its start and CPU times and the exporter's peak RSS at its end.
+func measureUsage(pid int, sims *simfarm.Child, w window) (usage, error) {
+	time.Sleep(time.Until(w.from))
+	cpu0, err := cpuTime(pid)
+	if err != nil {
+		return usage{}, err
+	}
+	simCPU0, _ := cpuTime(sims.Pid())
+	stats0, err := sims.Stats(context.Background(), w.from, w.to)
+	if err != nil {
+		return usage{}, err
+	}
+	time.Sleep(time.Until(w.to))
+	cpu1, err := cpuTime(pid)
+	if err != nil {
+		return usage{}, err
+	}
+	simCPU1, _ := cpuTime(sims.Pid())
+	elapsed := time.Since(w.from)
+	peak, err := peakRSS(pid)
+	if err != nil {
+		return usage{}, err
+	}
+	return usage{cpu: cpu1 - cpu0, simCPU: simCPU1 - simCPU0, elapsed: elapsed, peak: peak, stats0: stats0}, nil
+}
+
+// scrapeSummary sorts the measured scrapes by what happened to them.
+type scrapeSummary struct {
+	fresh   []time.Duration // wall time minus the critical path, where the chain ran
+	cached  []time.Duration // wall time, where min_interval's cache answered
+	failed  int             // probe_success 0
+	errs    int             // the scrape itself failed
+	reasons map[string]int  // failed checks by their chap_check_failure_info labels
+}
+
+// summarise sorts scrapes, subtracting critical from the wall time of those
+// where the chain ran.
+func summarise(scrapes []scrape, critical time.Duration) scrapeSummary {
+	sum := scrapeSummary{reasons: map[string]int{}}
 	for _, sc := range scrapes {
 		for _, r := range sc.reasons {
-			reasons[r]++
+			sum.reasons[r]++
 		}
 		switch {
 		case sc.err:
-			errs++
+			sum.errs++
 			continue
 		case !sc.success:
-			failed++
+			sum.failed++
 		}
 		if sc.age > 0 {
-			cached = append(cached, sc.wall)
+			sum.cached = append(sum.cached, sc.wall)
 		} else {
-			fresh = append(fresh, sc.wall-critical)
+			sum.fresh = append(sum.fresh, sc.wall-critical)
 		}
 	}
-	intervals := float64(o.duration) / float64(o.interval)
-	perTarget := make([]float64, len(stats1.Requests))
-	conns := 0
+	return sum
+}
+
+// requestsPerInterval is, sorted, the requests each simulated DHIS2 received
+// per scrape interval, with their mean and the connections opened in the window.
+func requestsPerInterval(stats0, stats1 *simfarm.Stats, intervals float64) (perTarget []float64, mean float64, conns int) {
+	perTarget = make([]float64, len(stats1.Requests))
 	for i, n := range stats1.Requests {
 		perTarget[i] = float64(n) / intervals
 		conns += stats1.Connections[i] - stats0.Connections[i]
 	}
 	slices.Sort(perTarget)
-	mean := 0.0
 	for _, v := range perTarget {
 		mean += v
 	}
 	mean /= float64(len(perTarget))
+	return perTarget, mean, conns
+}
+
+// report prints the run's settings and figures.
+func report(o options, scrapes []scrape, u usage, stats1 *simfarm.Stats) {
+	critical := criticalPathRequests * o.latency
+	sum := summarise(scrapes, critical)
+	intervals := float64(o.duration) / float64(o.interval)
+	perTarget, mean, conns := requestsPerInterval(u.stats0, stats1, intervals)
 	cores := runtime.NumCPU()
 	minInterval := o.minInterval
 	if minInterval == "" {
@@ -233,21 +318,21 @@ func report(o options, scrapes []scrape, stats0, stats1 *simfarm.Stats, cpu, sim
 	fmt.Printf("targets=%d scrapers=%d interval=%s measured=%s (after %s warm-up) latency=%s critical_path=%s min_interval=%s exporter_flags=%q\n",
 		o.targets, o.scrapers, o.interval, o.duration, o.warmup, o.latency, critical, minInterval, o.exporterFlags)
 	fmt.Printf("scrapes measured: %d (probe_success=0: %d, scrape errors: %d); chain ran: %d, served cached: %d\n",
-		len(scrapes), failed, errs, len(fresh), len(cached))
-	for _, r := range slices.Sorted(maps.Keys(reasons)) {
-		fmt.Printf("  failed check %s: %d scrapes\n", r, reasons[r])
+		len(scrapes), sum.failed, sum.errs, len(sum.fresh), len(sum.cached))
+	for _, r := range slices.Sorted(maps.Keys(sum.reasons)) {
+		fmt.Printf("  failed check %s: %d scrapes\n", r, sum.reasons[r])
 	}
 	slices.SortFunc(scrapes, func(a, b scrape) int { return int(b.wall - a.wall) })
 	for _, sc := range scrapes[:min(5, len(scrapes))] {
 		fmt.Printf("  slow scrape: wall %s, probe_duration_seconds %.3f, slowest check %s\n", sc.wall.Round(time.Millisecond), sc.probe, sc.slowest)
 	}
 	fmt.Printf("exporter CPU: %.1f%% of one core, %.1f%% of the machine (%d cores); simulators: %.1f%% of one core\n",
-		100*cpu.Seconds()/elapsed.Seconds(), 100*cpu.Seconds()/elapsed.Seconds()/float64(cores), cores, 100*simCPU.Seconds()/elapsed.Seconds())
-	fmt.Printf("exporter peak RSS: %.1f MiB\n", float64(peak)/(1<<20))
+		100*u.cpu.Seconds()/u.elapsed.Seconds(), 100*u.cpu.Seconds()/u.elapsed.Seconds()/float64(cores), cores, 100*u.simCPU.Seconds()/u.elapsed.Seconds())
+	fmt.Printf("exporter peak RSS: %.1f MiB\n", float64(u.peak)/(1<<20))
 	fmt.Printf("scrape wall time minus critical path, chain ran: p50 %s p99 %s max %s\n",
-		pct(fresh, 50), pct(fresh, 99), pct(fresh, 100))
-	if len(cached) > 0 {
-		fmt.Printf("scrape wall time, served cached: p50 %s p99 %s\n", pct(cached, 50), pct(cached, 99))
+		pct(sum.fresh, 50), pct(sum.fresh, 99), pct(sum.fresh, 100))
+	if len(sum.cached) > 0 {
+		fmt.Printf("scrape wall time, served cached: p50 %s p99 %s\n", pct(sum.cached, 50), pct(sum.cached, 99))
 	}
 	fmt.Printf("requests each DHIS2 received per %s interval: mean %.2f min %.2f max %.2f; new connections in the window: %d (%.3f per target per interval)\n",
 		o.interval, mean, perTarget[0], perTarget[len(perTarget)-1], conns, float64(conns)/float64(o.targets)/intervals)
