@@ -1,5 +1,3 @@
-// Package chapexporter holds the release version of chap_exporter (the VERSION file),
-// so that builds without the Makefile's -ldflags still report one.
 package chapexporter
 
 import (

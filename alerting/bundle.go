@@ -1,7 +1,3 @@
-// Package alerting holds the alerting bundle: the Prometheus rules, the
-// Alertmanager configuration and its message templates. They are embedded so
-// that `chap_exporter migrate` writes the same files next to the
-// configuration it generates.
 package alerting
 
 import "embed"

@@ -1,5 +1,3 @@
-// Package collector turns probe results into Prometheus metrics. It does no
-// I/O: every value comes from a prober.Report.
 package collector
 
 import (

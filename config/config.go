@@ -1,7 +1,3 @@
-// Package config loads and validates the chap_exporter configuration file.
-//
-// Every problem is reported as an *Error that names the file, the line where
-// there is one, the target and the key; secret values never appear in errors.
 package config
 
 import (

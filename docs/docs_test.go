@@ -6,6 +6,9 @@ package docs_test
 import (
 	"bufio"
 	"fmt"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,6 +194,113 @@ func TestMakeTargetsAndScriptsExist(t *testing.T) {
 			if _, err := os.Stat(filepath.Join("..", m[1])); err != nil {
 				t.Errorf("%s: %s: %v", page, m[1], err)
 			}
+		}
+	}
+}
+
+// architectureRowRE matches a row of the package table in architecture.md:
+// the package's directory, what it is, and what it may import.
+var architectureRowRE = regexp.MustCompile("(?m)^\\| `([^`]+)` \\|[^|]*\\|([^|]*)\\|$")
+
+// allowedImports reads the package table of architecture.md: each package's
+// directory and the module packages its non-test code may import.
+func allowedImports(t *testing.T) map[string]map[string]bool {
+	t.Helper()
+	allowed := map[string]map[string]bool{}
+	for _, row := range architectureRowRE.FindAllStringSubmatch(read(t, "architecture.md"), -1) {
+		may := map[string]bool{}
+		for _, m := range codeRE.FindAllString(row[2], -1) {
+			may[strings.Trim(m, "`")] = true
+		}
+		allowed[row[1]] = may
+	}
+	if len(allowed) == 0 {
+		t.Fatal("architecture.md has no package table")
+	}
+	return allowed
+}
+
+// moduleImports maps each package directory of the module (relative to the
+// root, "." for the root) to the module packages its non-test files import.
+func moduleImports(t *testing.T, root string) map[string]map[string]bool {
+	t.Helper()
+	mod := moduleRE.FindStringSubmatch(read(t, filepath.Join(root, "go.mod")))
+	if mod == nil {
+		t.Fatal("go.mod has no module line")
+	}
+	imports := map[string]map[string]bool{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			// examples/validate is a module of its own; testdata and dot directories hold no packages.
+			if path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "node_modules" ||
+				fileExists(filepath.Join(path, "go.mod"))) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		dir, _ := filepath.Rel(root, filepath.Dir(path))
+		dir = filepath.ToSlash(dir)
+		if imports[dir] == nil {
+			imports[dir] = map[string]bool{} // a package of tests only still needs its row
+		}
+		if strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p := strings.Trim(imp.Path.Value, `"`)
+			if p == mod[1] {
+				imports[dir]["."] = true
+			} else if rest, ok := strings.CutPrefix(p, mod[1]+"/"); ok {
+				imports[dir][rest] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return imports
+}
+
+var moduleRE = regexp.MustCompile(`(?m)^module\s+(\S+)`)
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// TestPackagesImportOnlyWhatArchitectureAllows holds the code to the package
+// table of architecture.md: every package has a row, every row a package, and
+// no package's non-test code imports a module package its row does not list.
+func TestPackagesImportOnlyWhatArchitectureAllows(t *testing.T) {
+	allowed := allowedImports(t)
+	actual := moduleImports(t, "..")
+	for dir, imports := range actual {
+		may, ok := allowed[dir]
+		if !ok {
+			t.Errorf("package %s has no row in architecture.md's package table", dir)
+			continue
+		}
+		for imp := range imports {
+			if !may[imp] {
+				t.Errorf("%s imports %s, which architecture.md does not allow", dir, imp)
+			}
+		}
+	}
+	for dir := range allowed {
+		if _, ok := actual[dir]; !ok {
+			t.Errorf("architecture.md's package table lists %s, which is not a package", dir)
 		}
 	}
 }

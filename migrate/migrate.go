@@ -1,7 +1,3 @@
-// Package migrate carries a chap-checker setup (the Python tool's TOML file)
-// over to chap_exporter: chap.yml for the exporter, prometheus.yml with the
-// rules, alertmanager.yml with its templates, and the secret files they name.
-// What cannot be carried is reported with the reason, never dropped.
 package migrate
 
 import (

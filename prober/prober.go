@@ -1,9 +1,3 @@
-// Package prober runs the DHIS2 → chap-core check chain against one target
-// and returns plain results. It knows nothing of Prometheus.
-//
-// Checks form a dependency graph: each starts as soon as its requirements
-// have passed, independent checks run concurrently, and one deadline bounds
-// the whole probe, so a probe takes as long as its critical path.
 package prober
 
 import (

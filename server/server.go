@@ -1,6 +1,3 @@
-// Package server is the exporter's HTTP surface: /probe, the landing page,
-// /metrics, /config, health and reload endpoints. It owns the loaded
-// configuration and swaps it atomically on reload.
 package server
 
 import (

@@ -1,5 +1,3 @@
-// Command chap_exporter probes DHIS2 servers and the chap-core behind their
-// route, blackbox_exporter style, on /probe?target=NAME.
 package main
 
 import (

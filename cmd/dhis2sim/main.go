@@ -1,5 +1,3 @@
-// Command dhis2sim serves the DHIS2 + chap-core simulator of package
-// internal/dhis2sim, for demos and for testing chap_exporter by hand.
 package main
 
 import (
