@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,14 @@ func TestWriteTable(t *testing.T) {
 			t.Errorf("coloured table lacks %q:\n%s", status, coloured.String())
 		}
 	}
+	// The colour codes take no room on a terminal: without them, the columns
+	// line up as in the plain table, header included.
+	if got := ansiRE.ReplaceAllString(coloured.String(), ""); got != want {
+		t.Errorf("coloured table without its colour codes\n%s\nwant\n%s", got, want)
+	}
 }
+
+var ansiRE = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // TestWriteJSON: one document whose status is the worst target's, with a
 // health document per target in the order given.

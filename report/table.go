@@ -23,12 +23,20 @@ var colours = map[prober.Status]string{
 
 const colourReset = "\x1b[0m"
 
+// colourDefault wraps the STATUS header so that it carries as many invisible
+// bytes as a coloured status, which tabwriter counts as width.
+const colourDefault = "\x1b[39m"
+
 // WriteTable prints one line per check: target, check, status (with the
 // reason), duration, version and message. colour adds ANSI colours to the
 // status column.
 func WriteTable(w io.Writer, reports []*prober.Report, colour bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tCHECK\tSTATUS\tDURATION\tVERSION\tMESSAGE")
+	statusHeader := "STATUS"
+	if colour {
+		statusHeader = colourDefault + statusHeader + colourReset
+	}
+	fmt.Fprintf(tw, "TARGET\tCHECK\t%s\tDURATION\tVERSION\tMESSAGE\n", statusHeader)
 	for _, r := range reports {
 		target := r.Target
 		if r.Label != r.Target && r.Label != "" {
