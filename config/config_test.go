@@ -138,33 +138,25 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 
 func TestLoadErrorsNeverShowSecrets(t *testing.T) {
 	setEnv(t)
-	// A secret pasted where a list belongs must not be echoed back.
-	dir := t.TempDir()
-	path := filepath.Join(dir, "chap.yml")
-	content := "targets:\n  prod:\n    url: https://ops:url-canary@dhis2.example.org\n"
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name, content, canary string
+	}{
+		{"a password in the URL", "targets:\n  prod:\n    url: https://ops:url-canary@dhis2.example.org\n", "url-canary"},
+		{"a secret pasted where a list belongs", "targets:\n  prod:\n    url: https://dhis2.example.org\n    checks: d2pat_list-canary\n", "list-canary"},
+		// The YAML library quotes a value whose explicit tag it does not fit.
+		{"a token with a tag it does not fit", "targets:\n  prod:\n    url: https://dhis2.example.org\n    auth:\n      token: !!int \"d2pat_tagged-canary\"\n", "tagged-canary"},
 	}
-	_, err := config.Load(path, knownChecks)
-	if err == nil || strings.Contains(err.Error(), "url-canary") {
-		t.Fatalf("error = %v, want an error without the password", err)
-	}
-	content = "targets:\n  prod:\n    url: https://dhis2.example.org\n    checks: d2pat_list-canary\n"
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err = config.Load(path, knownChecks)
-	if err == nil || strings.Contains(err.Error(), "list-canary") {
-		t.Fatalf("error = %v, want an error without the value", err)
-	}
-	// The YAML library quotes a value whose explicit tag it does not fit.
-	content = "targets:\n  prod:\n    url: https://dhis2.example.org\n    auth:\n      token: !!int \"d2pat_tagged-canary\"\n"
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err = config.Load(path, knownChecks)
-	if err == nil || strings.Contains(err.Error(), "tagged-canary") {
-		t.Fatalf("error = %v, want an error without the token", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "chap.yml")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := config.Load(path, knownChecks)
+			if err == nil || strings.Contains(err.Error(), tt.canary) {
+				t.Fatalf("error = %v, want an error without %q", err, tt.canary)
+			}
+		})
 	}
 }
 
