@@ -33,10 +33,8 @@ func TestContainerImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a container image")
 	}
-	needTool(t, "podman")
-	if os.Geteuid() != 0 {
-		t.Fatal("the image's filesystem is run chrooted, which needs root (as CI runs)")
-	}
+	testkit.RequireTool(t, "podman")
+	testkit.RequireRoot(t, "the image's filesystem is run chrooted")
 	image := fmt.Sprintf("localhost/chap_exporter-test:%d", time.Now().UnixNano())
 	build := exec.Command("make", "-s", "image", "IMAGE_NAME="+strings.Split(image, ":")[0], "IMAGE_TAG="+strings.Split(image, ":")[1], "CONTAINER_ENGINE=podman")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -436,9 +436,7 @@ const repoRoot = ".."
 func newStack(t *testing.T, alertmanagers int) *stack {
 	t.Helper()
 	for _, tool := range requiredTools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found (%v): run scripts/ensure-tools.sh, or skip this test with -short", tool, err)
-		}
+		testkit.RequireTool(t, tool)
 	}
 	s := &stack{t: t, dir: t.TempDir(), sink: newSink(t)}
 	testkit.ToolVersion(t, "prometheus")

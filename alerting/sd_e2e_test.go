@@ -2,7 +2,6 @@ package alerting
 
 import (
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -18,9 +17,7 @@ func TestServiceDiscoveryWithRealPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test with real Prometheus; runs in make test")
 	}
-	if _, err := exec.LookPath("prometheus"); err != nil {
-		t.Fatalf("prometheus not found (%v): run scripts/ensure-tools.sh", err)
-	}
+	testkit.RequireTool(t, "prometheus")
 	dir := t.TempDir()
 	exporterBin, simBin := buildBinaries(t, dir)
 

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dhis2-chap/chap_exporter/config"
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
@@ -23,20 +24,11 @@ import (
 // (scripts/ensure-tools.sh installs Debian's; `make test-current`, where it
 // exists, puts current ones first on PATH).
 
-func lookTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found (%v): run scripts/ensure-tools.sh", name, err)
-	}
-	return path
-}
-
 // runTool runs a tool and returns its standard output.
 func runTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(lookTool(t, name), args...)
+	cmd := exec.Command(testkit.RequireTool(t, name), args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
@@ -100,7 +92,7 @@ func amtoolHasURLFile(t *testing.T) bool {
 	if err := os.WriteFile(probe, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err := exec.Command(lookTool(t, "amtool"), "check-config", probe).Run()
+	err := exec.Command(testkit.RequireTool(t, "amtool"), "check-config", probe).Run()
 	t.Logf("amtool accepts webhook url_file: %v", err == nil)
 	return err == nil
 }

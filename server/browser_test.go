@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 )
 
 var (
@@ -36,10 +37,7 @@ var consoleLine = regexp.MustCompile(`:CONSOLE[:(]\d+\)?\] .*`)
 // its stdout and the console lines from its log.
 func chromium(t *testing.T, url string, args ...string) (stdout string, console []string) {
 	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is not installed; run scripts/ensure-tools.sh (as root it installs Debian's chromium package)")
-	}
+	bin := testkit.RequireTool(t, "chromium")
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -300,6 +298,7 @@ func (g *refreshGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // itself, by fetching the page and swapping its content (so the scroll
 // position stays), not by reloading it.
 func TestBoardRefreshesInPlace(t *testing.T) {
+	testkit.RequireTool(t, "chromium") // before the goroutine below, which waits for Chromium
 	f := boardFixture(t, "5s")
 	gate := &refreshGate{next: f.srv.Handler(), first: make(chan struct{}), release: make(chan struct{})}
 	wrapped := httptest.NewServer(gate)
@@ -331,6 +330,7 @@ func TestBoardRefreshesInPlace(t *testing.T) {
 // settings), the meta refresh reloads the page. Chromium keeps reloading
 // for as long as it runs, so it is stopped once the reload is seen.
 func TestBoardRefreshesWithoutScripts(t *testing.T) {
+	bin := testkit.RequireTool(t, "chromium")
 	f := boardFixture(t, "5s")
 	gate := &refreshGate{next: f.srv.Handler(), first: make(chan struct{}), release: make(chan struct{})}
 	close(gate.release)
@@ -348,7 +348,7 @@ func TestBoardRefreshesWithoutScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
-	cmd := exec.CommandContext(ctx, "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+profile,
 		"--dump-dom", "--virtual-time-budget=60000", wrapped.URL+"/")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
