@@ -105,7 +105,7 @@ func TestContainerImage(t *testing.T) {
 	simAddr, exporterAddr := testkit.FreeLoopbackAddr(t), testkit.FreeLoopbackAddr(t)
 	sim := exec.Command(simBin, "--web.listen-address="+simAddr)
 	startAndStop(t, sim)
-	waitHTTP(t, "http://"+simAddr+"/__sim/state")
+	testkit.AwaitReady(t, "dhis2sim", "http://"+simAddr+"/__sim/state")
 	if err := os.MkdirAll(filepath.Join(root, "etc/chap_exporter"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestContainerImage(t *testing.T) {
 	var logs bytes.Buffer
 	exporter.Stdout, exporter.Stderr = &logs, &logs
 	startAndStop(t, exporter)
-	waitHTTP(t, "http://"+exporterAddr+"/-/ready")
+	testkit.AwaitReady(t, "the image's chap_exporter", "http://"+exporterAddr+"/-/ready")
 	body := get(t, "http://"+exporterAddr+"/probe?target=demo")
 	if !strings.Contains(body, "\nprobe_success 1\n") {
 		t.Errorf("/probe?target=demo from the image's binary:\n%s\nlogs:\n%s", body, logs.String())
@@ -201,25 +201,6 @@ func startAndStop(t *testing.T, cmd *exec.Cmd) {
 			<-done
 		}
 	})
-}
-
-func waitHTTP(t *testing.T, url string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready: %v", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func get(t *testing.T, url string) string {

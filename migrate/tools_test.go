@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -262,18 +261,9 @@ func matchers(sets ...map[string]string) []string {
 // authorization, Basic becomes basic_auth, both with their secret in a file;
 // a header of another shape is reported. amtool accepts the result.
 func TestAuthorizationHeaders(t *testing.T) {
-	fixture := filepath.Join(t.TempDir(), "headers.toml")
-	basic := base64.StdEncoding.EncodeToString([]byte("hook-user:CANARY-basic-password"))
-	toml := "[instances.a]\nurl = \"https://a.example.org\"\ntoken_env = \"A\"\nalerts = [\"bearer\", \"basic\", \"odd\"]\n" +
-		"[alerts.bearer]\nurl = \"https://hooks.example.org/CANARY-1\"\nheaders = { authorization = \"Token CANARY-token\" }\n" +
-		"[alerts.basic]\nurl = \"https://hooks.example.org/CANARY-2\"\nheaders = { Authorization = \"Basic " + basic + "\" }\n" +
-		"[alerts.odd]\nurl = \"https://hooks.example.org/CANARY-3\"\nheaders = { Authorization = \"CANARY-no-scheme\" }\n"
-	if err := os.WriteFile(fixture, []byte(toml), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	out := filepath.Join(t.TempDir(), "migrated")
 	var stdout, stderr bytes.Buffer
-	if code := Run(RunOptions{From: fixture, Out: out, LookupEnv: lookupNothing, Stdout: &stdout, Stderr: &stderr}); code != ExitOK {
+	if code := Run(RunOptions{From: "testdata/headers.toml", Out: out, LookupEnv: lookupNothing, Stdout: &stdout, Stderr: &stderr}); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	if strings.Contains(stdout.String(), "CANARY") {
