@@ -33,16 +33,16 @@ func TestContainerImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a container image")
 	}
-	testkit.RequireTool(t, "podman")
+	podman := testkit.RequireTool(t, "podman")
 	testkit.RequireRoot(t, "the image's filesystem is run chrooted")
 	image := fmt.Sprintf("localhost/chap_exporter-test:%d", time.Now().UnixNano())
 	build := exec.Command("make", "-s", "image", "IMAGE_NAME="+strings.Split(image, ":")[0], "IMAGE_TAG="+strings.Split(image, ":")[1], "CONTAINER_ENGINE=podman")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("make image: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { _ = exec.Command("podman", "rmi", "-f", image).Run() })
+	t.Cleanup(func() { _ = exec.Command(podman, "rmi", "-f", image).Run() })
 
-	out, err := exec.Command("podman", "image", "inspect", image).Output()
+	out, err := exec.Command(podman, "image", "inspect", image).Output()
 	if err != nil {
 		t.Fatalf("podman image inspect: %v", err)
 	}
@@ -72,7 +72,7 @@ func TestContainerImage(t *testing.T) {
 		}
 	}
 
-	root := exportImage(t, image)
+	root := exportImage(t, podman, image)
 	hostCAs, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
 	if err != nil {
 		t.Fatal(err)
@@ -133,17 +133,17 @@ func TestContainerImage(t *testing.T) {
 	}
 }
 
-// exportImage writes the image's filesystem into a directory and returns it.
-func exportImage(t *testing.T, image string) string {
+// exportImage writes the image's filesystem into a directory with podman and returns it.
+func exportImage(t *testing.T, podman, image string) string {
 	t.Helper()
-	out, err := exec.Command("podman", "create", image).Output()
+	out, err := exec.Command(podman, "create", image).Output()
 	if err != nil {
 		t.Fatalf("podman create: %v", err)
 	}
 	container := strings.TrimSpace(string(out))
-	defer func() { _ = exec.Command("podman", "rm", "-f", container).Run() }()
+	defer func() { _ = exec.Command(podman, "rm", "-f", container).Run() }()
 	archive := filepath.Join(t.TempDir(), "rootfs.tar")
-	if out, err := exec.Command("podman", "export", "-o", archive, container).CombinedOutput(); err != nil {
+	if out, err := exec.Command(podman, "export", "-o", archive, container).CombinedOutput(); err != nil {
 		t.Fatalf("podman export: %v\n%s", err, out)
 	}
 	root := t.TempDir()
