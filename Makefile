@@ -75,6 +75,11 @@ image:
 kubernetes-rules:
 	./scripts/gen-prometheusrule.sh > examples/kubernetes/prometheusrule.yaml
 
+# A test that drives a real tool (promtool, Chromium, podman, ...) skips with a message
+# when the tool is missing under plain `go test`; under these targets it fails instead
+# (internal/testkit.RequireTool), so nothing is silently skipped where it counts.
+test test-go test-examples test-current screenshots: export CHAP_EXPORTER_REQUIRE_TOOLS = 1
+
 ## test: the whole suite with the race detector (including the end-to-end
 ## alerting test against real Prometheus and Alertmanager), promtool's lint of
 ## the metrics, and the promtool/amtool checks of the alerting bundle

@@ -51,8 +51,7 @@ func (s composeService) binds(t *testing.T) []bind {
 // needed) and returns its services as compose resolved them. Any warning fails.
 func composeConfig(t *testing.T) map[string]composeService {
 	t.Helper()
-	needTool(t, "docker-compose")
-	cmd := exec.Command("docker-compose", "-f", composeFile, "config")
+	cmd := exec.Command(testkit.RequireTool(t, "docker-compose"), "-f", composeFile, "config")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
@@ -125,7 +124,7 @@ func TestComposeServices(t *testing.T) {
 // promtool, with the files mounted where compose.yaml puts them: it must find and
 // load the chap_exporter rules.
 func TestComposePrometheusConfig(t *testing.T) {
-	needTool(t, "promtool")
+	promtool := testkit.RequireTool(t, "promtool")
 	testkit.ToolVersion(t, "promtool")
 	s := composeConfig(t)["prometheus"]
 	root := t.TempDir()
@@ -142,7 +141,7 @@ func TestComposePrometheusConfig(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(rewritten), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("promtool", "check", "config", cfgPath).CombinedOutput()
+	out, err := exec.Command(promtool, "check", "config", cfgPath).CombinedOutput()
 	if err != nil {
 		t.Fatalf("promtool check config: %v\n%s", err, out)
 	}
@@ -156,7 +155,7 @@ func TestComposePrometheusConfig(t *testing.T) {
 // With Debian's amtool 0.25 it checks the documented 0.25 variant (no webhook url_file);
 // make test-current checks it unchanged with amtool 0.35, the image compose pins.
 func TestComposeAlertmanagerConfig(t *testing.T) {
-	needTool(t, "amtool")
+	amtool := testkit.RequireTool(t, "amtool")
 	version := testkit.ToolVersion(t, "amtool")
 	s := composeConfig(t)["alertmanager"]
 	root := t.TempDir()
@@ -185,7 +184,7 @@ func TestComposeAlertmanagerConfig(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("amtool", "check-config", cfgPath).CombinedOutput()
+	out, err := exec.Command(amtool, "check-config", cfgPath).CombinedOutput()
 	if err != nil {
 		t.Fatalf("amtool check-config: %v\n%s", err, out)
 	}

@@ -33,18 +33,16 @@ func TestContainerImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a container image")
 	}
-	needTool(t, "podman")
-	if os.Geteuid() != 0 {
-		t.Fatal("the image's filesystem is run chrooted, which needs root (as CI runs)")
-	}
+	podman := testkit.RequireTool(t, "podman")
+	testkit.RequireRoot(t, "the image's filesystem is run chrooted")
 	image := fmt.Sprintf("localhost/chap_exporter-test:%d", time.Now().UnixNano())
 	build := exec.Command("make", "-s", "image", "IMAGE_NAME="+strings.Split(image, ":")[0], "IMAGE_TAG="+strings.Split(image, ":")[1], "CONTAINER_ENGINE=podman")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("make image: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { _ = exec.Command("podman", "rmi", "-f", image).Run() })
+	t.Cleanup(func() { _ = exec.Command(podman, "rmi", "-f", image).Run() })
 
-	out, err := exec.Command("podman", "image", "inspect", image).Output()
+	out, err := exec.Command(podman, "image", "inspect", image).Output()
 	if err != nil {
 		t.Fatalf("podman image inspect: %v", err)
 	}
@@ -74,7 +72,7 @@ func TestContainerImage(t *testing.T) {
 		}
 	}
 
-	root := exportImage(t, image)
+	root := exportImage(t, podman, image)
 	hostCAs, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +105,7 @@ func TestContainerImage(t *testing.T) {
 	simAddr, exporterAddr := testkit.FreeLoopbackAddr(t), testkit.FreeLoopbackAddr(t)
 	sim := exec.Command(simBin, "--web.listen-address="+simAddr)
 	startAndStop(t, sim)
-	waitHTTP(t, "http://"+simAddr+"/__sim/state")
+	testkit.AwaitReady(t, "dhis2sim", "http://"+simAddr+"/__sim/state")
 	if err := os.MkdirAll(filepath.Join(root, "etc/chap_exporter"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -128,24 +126,24 @@ func TestContainerImage(t *testing.T) {
 	var logs bytes.Buffer
 	exporter.Stdout, exporter.Stderr = &logs, &logs
 	startAndStop(t, exporter)
-	waitHTTP(t, "http://"+exporterAddr+"/-/ready")
+	testkit.AwaitReady(t, "the image's chap_exporter", "http://"+exporterAddr+"/-/ready")
 	body := get(t, "http://"+exporterAddr+"/probe?target=demo")
 	if !strings.Contains(body, "\nprobe_success 1\n") {
 		t.Errorf("/probe?target=demo from the image's binary:\n%s\nlogs:\n%s", body, logs.String())
 	}
 }
 
-// exportImage writes the image's filesystem into a directory and returns it.
-func exportImage(t *testing.T, image string) string {
+// exportImage writes the image's filesystem into a directory with podman and returns it.
+func exportImage(t *testing.T, podman, image string) string {
 	t.Helper()
-	out, err := exec.Command("podman", "create", image).Output()
+	out, err := exec.Command(podman, "create", image).Output()
 	if err != nil {
 		t.Fatalf("podman create: %v", err)
 	}
 	container := strings.TrimSpace(string(out))
-	defer func() { _ = exec.Command("podman", "rm", "-f", container).Run() }()
+	defer func() { _ = exec.Command(podman, "rm", "-f", container).Run() }()
 	archive := filepath.Join(t.TempDir(), "rootfs.tar")
-	if out, err := exec.Command("podman", "export", "-o", archive, container).CombinedOutput(); err != nil {
+	if out, err := exec.Command(podman, "export", "-o", archive, container).CombinedOutput(); err != nil {
 		t.Fatalf("podman export: %v\n%s", err, out)
 	}
 	root := t.TempDir()
@@ -203,25 +201,6 @@ func startAndStop(t *testing.T, cmd *exec.Cmd) {
 			<-done
 		}
 	})
-}
-
-func waitHTTP(t *testing.T, url string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready: %v", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func get(t *testing.T, url string) string {

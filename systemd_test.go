@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 )
 
 const systemdUnit = "examples/systemd/chap_exporter.service"
@@ -28,13 +30,6 @@ func buildExporter(t *testing.T, dir string, env ...string) string {
 	return bin
 }
 
-func needTool(t *testing.T, tool string) {
-	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		t.Fatalf("%s not found (%v): run scripts/ensure-tools.sh", tool, err)
-	}
-}
-
 // TestSystemdUnitVerifies runs `systemd-analyze verify` on the unit, with ExecStart
 // pointing at a freshly built binary (verify checks that the command exists).
 // Any output (a warning about a misspelt setting, a missing binary) fails the test.
@@ -42,7 +37,7 @@ func TestSystemdUnitVerifies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	needTool(t, "systemd-analyze")
+	systemdAnalyze := testkit.RequireTool(t, "systemd-analyze")
 	dir := t.TempDir()
 	bin := buildExporter(t, dir)
 	unit, err := os.ReadFile(systemdUnit)
@@ -57,7 +52,7 @@ func TestSystemdUnitVerifies(t *testing.T) {
 	if err := os.WriteFile(copyPath, []byte(strings.Replace(string(unit), installed, "ExecStart="+bin+" ", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("systemd-analyze", "verify", copyPath).CombinedOutput()
+	out, err := exec.Command(systemdAnalyze, "verify", copyPath).CombinedOutput()
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
@@ -68,8 +63,8 @@ var exposureLine = regexp.MustCompile(`Overall exposure level for chap_exporter\
 // TestSystemdUnitExposure checks the sandboxing with `systemd-analyze security
 // --offline=true` and that the unit and the README state the score it gets.
 func TestSystemdUnitExposure(t *testing.T) {
-	needTool(t, "systemd-analyze")
-	out, err := exec.Command("systemd-analyze", "security", "--offline=true", "--no-pager", systemdUnit).CombinedOutput()
+	systemdAnalyze := testkit.RequireTool(t, "systemd-analyze")
+	out, err := exec.Command(systemdAnalyze, "security", "--offline=true", "--no-pager", systemdUnit).CombinedOutput()
 	if err != nil {
 		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
 	}

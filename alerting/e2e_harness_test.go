@@ -128,22 +128,6 @@ func tail(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// waitFor polls cond every 100ms until it returns nil or timeout passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %v", timeout, what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func httpDo(method, u, body string) (int, string, error) {
 	req, err := http.NewRequest(method, u, strings.NewReader(body))
 	if err != nil {
@@ -159,20 +143,6 @@ func httpDo(method, u, body string) (int, string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), err
-}
-
-func waitReady(t *testing.T, name, u string) {
-	t.Helper()
-	waitFor(t, name+" ready", 20*time.Second, func() error {
-		code, body, err := httpDo(http.MethodGet, u, "")
-		if err != nil {
-			return err
-		}
-		if code != http.StatusOK {
-			return fmt.Errorf("status %d: %s", code, body)
-		}
-		return nil
-	})
 }
 
 // replaceAll replaces old with new in s and fails the test unless old occurred exactly
@@ -351,7 +321,7 @@ func (s *sink) since(mark int) (map[key]int, []note, error) {
 // as wanted) after mark.
 func (s *sink) waitAtLeast(t *testing.T, mark int, want map[key]int, timeout time.Duration) {
 	t.Helper()
-	waitFor(t, "notifications "+fmtCounts(want), timeout, func() error {
+	testkit.Eventually(t, "notifications "+fmtCounts(want), timeout, func() error {
 		got, notes, err := s.since(mark)
 		if err != nil {
 			t.Fatalf("sink: %v", err)
@@ -436,9 +406,7 @@ const repoRoot = ".."
 func newStack(t *testing.T, alertmanagers int) *stack {
 	t.Helper()
 	for _, tool := range requiredTools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found (%v): run scripts/ensure-tools.sh, or skip this test with -short", tool, err)
-		}
+		testkit.RequireTool(t, tool)
 	}
 	s := &stack{t: t, dir: t.TempDir(), sink: newSink(t)}
 	testkit.ToolVersion(t, "prometheus")
@@ -450,11 +418,11 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 	simAddr := testkit.FreeLoopbackAddr(t)
 	s.simURL = "http://" + simAddr
 	startProc(t, s.dir, "dhis2sim", simBin, nil, "--web.listen-address="+simAddr)
-	waitReady(t, "dhis2sim", s.simURL+"/__sim/state")
+	testkit.AwaitReady(t, "dhis2sim", s.simURL+"/__sim/state")
 	ocsAddr := testkit.FreeLoopbackAddr(t)
 	s.ocsURL = "http://" + ocsAddr
 	startProc(t, s.dir, "dhis2sim-ocs", simBin, nil, "--service=ocs", "--web.listen-address="+ocsAddr)
-	waitReady(t, "dhis2sim-ocs", s.ocsURL+"/__sim/state")
+	testkit.AwaitReady(t, "dhis2sim-ocs", s.ocsURL+"/__sim/state")
 
 	s.exporterAddr = testkit.FreeLoopbackAddr(t)
 	writeFile(t, filepath.Join(s.dir, "chap.yml"), fmt.Sprintf(`targets:
@@ -526,7 +494,7 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 		s.amURLs = append(s.amURLs, "http://"+webAddrs[i])
 	}
 	for i, u := range s.amURLs {
-		waitReady(t, fmt.Sprintf("alertmanager%d", i+1), u+"/-/ready")
+		testkit.AwaitReady(t, fmt.Sprintf("alertmanager%d", i+1), u+"/-/ready")
 	}
 
 	// Prometheus: the example configuration with test addresses, and the rules with
@@ -549,9 +517,9 @@ func newStack(t *testing.T, alertmanagers int) *stack {
 		// only after this delay (default 1m).
 		"--rules.alert.resend-delay=1s",
 	)
-	waitReady(t, "prometheus", s.promURL+"/-/ready")
+	testkit.AwaitReady(t, "prometheus", s.promURL+"/-/ready")
 	// The first scrape of a static target comes about 6s after start.
-	waitFor(t, "first probe scraped", 30*time.Second, func() error {
+	testkit.Eventually(t, "first probe scraped", 30*time.Second, func() error {
 		return s.expectSeries(`probe_success{job="chap_probe",instance="demo"} == 1 and on () probe_success{job="chap_probe",instance="climate"} == 1`)
 	})
 	return s
@@ -580,7 +548,7 @@ func (s *stack) startExporter() {
 		"--config.file="+filepath.Join(s.dir, "chap.yml"),
 		"--web.listen-address="+s.exporterAddr,
 	)
-	waitReady(t, "chap_exporter", "http://"+s.exporterAddr+"/-/ready")
+	testkit.AwaitReady(t, "chap_exporter", "http://"+s.exporterAddr+"/-/ready")
 }
 
 // prometheusConfig is examples/prometheus/prometheus.yml with 1s intervals, the test's
@@ -737,7 +705,7 @@ func (s *stack) settle(t *testing.T) {
 	t.Helper()
 	s.sim(t, http.MethodPost, "/__sim/reset", "")
 	s.control(t, s.ocsURL, http.MethodPost, "/__sim/reset", "")
-	waitFor(t, "no active alerts", 60*time.Second, func() error {
+	testkit.Eventually(t, "no active alerts", 60*time.Second, func() error {
 		alerts, err := s.activeAlerts()
 		if err != nil {
 			return err

@@ -8,8 +8,8 @@ package alerting
 // that arrive. TestEndToEnd uses one Alertmanager; TestEndToEndHA a cluster of two.
 // The two tests run in parallel, each with its own processes.
 //
-// Needs prometheus and prometheus-alertmanager (scripts/ensure-tools.sh); takes a few
-// minutes, so -short skips it.
+// Needs prometheus and prometheus-alertmanager (scripts/ensure-tools.sh; without them
+// a plain go test skips it, make test fails); takes a few minutes, so -short skips it.
 
 import (
 	"encoding/json"
@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/examples/grafana"
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 )
 
 // receivers are the receivers the test targets "demo" and "climate" opt in to (notify: slack,webhook).
@@ -122,7 +123,7 @@ func TestEndToEndHA(t *testing.T) {
 // scenarios really test deduplication across a cluster.
 func clusterFormed(t *testing.T, s *stack) {
 	for _, u := range s.amURLs {
-		waitFor(t, u+" cluster of 2 ready", 20*time.Second, func() error {
+		testkit.Eventually(t, u+" cluster of 2 ready", 20*time.Second, func() error {
 			var status struct {
 				Cluster struct {
 					Status string `json:"status"`
@@ -323,11 +324,11 @@ var ocsDown = outage{
 func oneScrapeFlap(t *testing.T, s *stack) {
 	mark := s.sink.mark()
 	s.sim(t, http.MethodPost, "/__sim/scenario/chap-core-down", "")
-	waitFor(t, "a failing probe in Prometheus", 10*time.Second, func() error {
+	testkit.Eventually(t, "a failing probe in Prometheus", 10*time.Second, func() error {
 		return s.expectSeries(`chap_check_status{instance="demo",check="dhis2_chap_ping",status="fail"} == 1`)
 	})
 	s.sim(t, http.MethodPost, "/__sim/reset", "")
-	waitFor(t, "a passing probe in Prometheus", 10*time.Second, func() error {
+	testkit.Eventually(t, "a passing probe in Prometheus", 10*time.Second, func() error {
 		return s.expectSeries(`chap_check_status{instance="demo",check="dhis2_chap_ping",status="ok"} == 1`)
 	})
 
@@ -403,7 +404,7 @@ func (s *stack) scalar(t *testing.T, expr string) float64 {
 // dashboard and every rule, and checks which return data. The simulator serves plain
 // http, so only the certificate queries return nothing.
 func checkQueries(t *testing.T, s *stack) {
-	waitFor(t, "a failure reason in Prometheus", 10*time.Second, func() error {
+	testkit.Eventually(t, "a failure reason in Prometheus", 10*time.Second, func() error {
 		return s.expectSeries(`chap_check_failure_info{instance="demo",check="dhis2_chap_ping"}`)
 	})
 

@@ -2,7 +2,6 @@ package alerting
 
 import (
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -18,15 +17,13 @@ func TestServiceDiscoveryWithRealPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test with real Prometheus; runs in make test")
 	}
-	if _, err := exec.LookPath("prometheus"); err != nil {
-		t.Fatalf("prometheus not found (%v): run scripts/ensure-tools.sh", err)
-	}
+	testkit.RequireTool(t, "prometheus")
 	dir := t.TempDir()
 	exporterBin, simBin := buildBinaries(t, dir)
 
 	simAddr, exporterAddr, promAddr := testkit.FreeLoopbackAddr(t), testkit.FreeLoopbackAddr(t), testkit.FreeLoopbackAddr(t)
 	startProc(t, dir, "dhis2sim", simBin, nil, "--web.listen-address="+simAddr)
-	waitReady(t, "dhis2sim", "http://"+simAddr+"/__sim/state")
+	testkit.AwaitReady(t, "dhis2sim", "http://"+simAddr+"/__sim/state")
 
 	writeFile(t, filepath.Join(dir, "chap.yml"), fmt.Sprintf(`targets:
   prod:
@@ -40,7 +37,7 @@ func TestServiceDiscoveryWithRealPrometheus(t *testing.T) {
 `, simAddr))
 	startProc(t, dir, "chap_exporter", exporterBin, []string{"SIM_PASSWORD=district"},
 		"--config.file="+filepath.Join(dir, "chap.yml"), "--web.listen-address="+exporterAddr)
-	waitReady(t, "chap_exporter", "http://"+exporterAddr+"/-/ready")
+	testkit.AwaitReady(t, "chap_exporter", "http://"+exporterAddr+"/-/ready")
 
 	cfg := readFile(t, "../examples/prometheus/prometheus-sd.yml")
 	cfg = replaceAll(t, "prometheus-sd.yml", cfg, "chap-exporter.example.org:9977", exporterAddr, 3)
@@ -53,7 +50,7 @@ func TestServiceDiscoveryWithRealPrometheus(t *testing.T) {
 		"--config.file="+promConfig,
 		"--storage.tsdb.path="+filepath.Join(dir, "prometheus-data"),
 		"--web.listen-address="+promAddr)
-	waitReady(t, "prometheus", "http://"+promAddr+"/-/ready")
+	testkit.AwaitReady(t, "prometheus", "http://"+promAddr+"/-/ready")
 
 	prom := &stack{t: t, promURL: "http://" + promAddr}
 	for _, expr := range []string{
@@ -61,7 +58,7 @@ func TestServiceDiscoveryWithRealPrometheus(t *testing.T) {
 		`probe_success{job="chap_probe",instance="staging",env="staging"} == 1`,
 		`up{job="chap_exporter"} == 1`,
 	} {
-		waitFor(t, expr, 30*time.Second, func() error { return prom.expectSeries(expr) })
+		testkit.Eventually(t, expr, 30*time.Second, func() error { return prom.expectSeries(expr) })
 	}
 	if err := prom.expectSeries(`count(probe_success{job="chap_probe"}) == 2`); err != nil {
 		t.Errorf("Prometheus scrapes other than the two configured targets: %v", err)

@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dhis2-chap/chap_exporter/config"
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
@@ -23,20 +23,11 @@ import (
 // (scripts/ensure-tools.sh installs Debian's; `make test-current`, where it
 // exists, puts current ones first on PATH).
 
-func lookTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found (%v): run scripts/ensure-tools.sh", name, err)
-	}
-	return path
-}
-
 // runTool runs a tool and returns its standard output.
 func runTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(lookTool(t, name), args...)
+	cmd := exec.Command(testkit.RequireTool(t, name), args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
@@ -100,7 +91,7 @@ func amtoolHasURLFile(t *testing.T) bool {
 	if err := os.WriteFile(probe, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err := exec.Command(lookTool(t, "amtool"), "check-config", probe).Run()
+	err := exec.Command(testkit.RequireTool(t, "amtool"), "check-config", probe).Run()
 	t.Logf("amtool accepts webhook url_file: %v", err == nil)
 	return err == nil
 }
@@ -270,18 +261,9 @@ func matchers(sets ...map[string]string) []string {
 // authorization, Basic becomes basic_auth, both with their secret in a file;
 // a header of another shape is reported. amtool accepts the result.
 func TestAuthorizationHeaders(t *testing.T) {
-	fixture := filepath.Join(t.TempDir(), "headers.toml")
-	basic := base64.StdEncoding.EncodeToString([]byte("hook-user:CANARY-basic-password"))
-	toml := "[instances.a]\nurl = \"https://a.example.org\"\ntoken_env = \"A\"\nalerts = [\"bearer\", \"basic\", \"odd\"]\n" +
-		"[alerts.bearer]\nurl = \"https://hooks.example.org/CANARY-1\"\nheaders = { authorization = \"Token CANARY-token\" }\n" +
-		"[alerts.basic]\nurl = \"https://hooks.example.org/CANARY-2\"\nheaders = { Authorization = \"Basic " + basic + "\" }\n" +
-		"[alerts.odd]\nurl = \"https://hooks.example.org/CANARY-3\"\nheaders = { Authorization = \"CANARY-no-scheme\" }\n"
-	if err := os.WriteFile(fixture, []byte(toml), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	out := filepath.Join(t.TempDir(), "migrated")
 	var stdout, stderr bytes.Buffer
-	if code := Run(RunOptions{From: fixture, Out: out, LookupEnv: lookupNothing, Stdout: &stdout, Stderr: &stderr}); code != ExitOK {
+	if code := Run(RunOptions{From: "testdata/headers.toml", Out: out, LookupEnv: lookupNothing, Stdout: &stdout, Stderr: &stderr}); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	if strings.Contains(stdout.String(), "CANARY") {

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,49 +19,23 @@ import (
 
 	"github.com/dhis2-chap/chap_exporter/config"
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 )
 
-// gate holds every /api/me request until it is opened, and counts them, so
-// a test can make callers overlap without relying on timing.
-type gate struct {
-	next    http.Handler
-	arrived chan struct{} // one value per /api/me request
-	open    chan struct{}
-}
-
-func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/api/me" {
-		g.arrived <- struct{}{}
-		select {
-		case <-g.open:
-		case <-r.Context().Done():
-		}
-	}
-	g.next.ServeHTTP(w, r)
+// gatedServer serves a simulator behind a gate that holds every /api/me
+// request until it is opened, so a test can make callers overlap without
+// relying on timing.
+func gatedServer(t *testing.T) (*dhis2sim.Sim, *testkit.Gate) {
+	t.Helper()
+	sim := dhis2sim.New(dhis2sim.Options{})
+	return sim, testkit.NewGateFor(t, sim, func(r *http.Request) bool { return r.URL.Path == "/api/me" })
 }
 
 // gatedProber is a prober for a simulator behind a gate.
-func gatedProber(t *testing.T, setting string) (*Prober, *dhis2sim.Sim, *gate) {
+func gatedProber(t *testing.T, setting string) (*Prober, *dhis2sim.Sim, *testkit.Gate) {
 	t.Helper()
-	sim, g, url := gatedServer(t)
-	return proberFor(t, url, setting, NewHostLimiter(0)), sim, g
-}
-
-// gatedServer serves a simulator behind a gate.
-func gatedServer(t *testing.T) (*dhis2sim.Sim, *gate, string) {
-	t.Helper()
-	sim := dhis2sim.New(dhis2sim.Options{})
-	g := &gate{next: sim, arrived: make(chan struct{}, 16), open: make(chan struct{})}
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		select {
-		case <-g.open:
-		default:
-			close(g.open) // let held requests go before the server closes
-		}
-	})
-	return sim, g, srv.URL
+	sim, g := gatedServer(t)
+	return proberFor(t, g.URL, setting, NewHostLimiter(0)), sim, g
 }
 
 // proberFor builds a prober for url with one more target setting line.
@@ -102,18 +75,6 @@ func (p *Prober) waiters() int {
 	return p.share.flight.waiters
 }
 
-// waitFor polls cond; it checks structure (who is waiting), not durations.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		runtime.Gosched()
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // must is a ProbeShared report; these tests never exceed the run caps.
 func must(r *Report, err error) *Report {
 	if err != nil {
@@ -151,14 +112,14 @@ func TestProbeSharedJoinsARunThatFitsTheBudget(t *testing.T) {
 			reports := make([]*Report, 2)
 			var wg sync.WaitGroup
 			wg.Go(func() { reports[0] = must(p.ProbeShared(context.Background(), first)) })
-			<-g.arrived // the first run is in flight and holds /api/me
+			<-g.Arrived // the first run is in flight and holds /api/me
 			wg.Go(func() { reports[1] = must(p.ProbeShared(context.Background(), tt.joiner)) })
 			if tt.wantRuns == 1 {
-				waitFor(t, "the second caller to join", func() bool { return p.waiters() == 2 })
+				testkit.Eventually(t, "the second caller to join", 10*time.Second, func() bool { return p.waiters() == 2 })
 			} else {
-				<-g.arrived // the second caller's own run reached DHIS2
+				<-g.Arrived // the second caller's own run reached DHIS2
 			}
-			close(g.open)
+			g.Open()
 			wg.Wait()
 
 			if n := countEndpoint(sim, dhis2sim.Me); n != tt.wantRuns {
@@ -197,13 +158,13 @@ func TestProbeSharedCallerThatLeavesDoesNotCancelTheOthers(t *testing.T) {
 			reports := make([]*Report, 2)
 			var wg sync.WaitGroup
 			wg.Go(func() { reports[0] = must(p.ProbeShared(ctxs[0], 10*time.Second)) })
-			<-g.arrived
+			<-g.Arrived
 			wg.Go(func() { reports[1] = must(p.ProbeShared(ctxs[1], 10*time.Second)) })
-			waitFor(t, "the second caller to join", func() bool { return p.waiters() == 2 })
+			testkit.Eventually(t, "the second caller to join", 10*time.Second, func() bool { return p.waiters() == 2 })
 
 			cancels[tt.leave]()
-			waitFor(t, "the canceled caller to leave", func() bool { return p.waiters() == 1 })
-			close(g.open)
+			testkit.Eventually(t, "the canceled caller to leave", 10*time.Second, func() bool { return p.waiters() == 1 })
+			g.Open()
 			wg.Wait()
 
 			left, stayed := reports[tt.leave], reports[1-tt.leave]
@@ -228,15 +189,15 @@ func TestProbeSharedStopsTheRunWhenEveryCallerLeft(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan *Report)
 	go func() { done <- must(p.ProbeShared(ctx, 10*time.Second)) }()
-	<-g.arrived
+	<-g.Arrived
 	cancel()
 	if r := <-done; r.Checks[0].Reason != ReasonCanceled {
 		t.Fatalf("got %s/%s, want canceled", r.Checks[0].Status, r.Checks[0].Reason)
 	}
 	// The stopped run's request ends without an answer; the run is not kept
 	// for min_interval, so the next caller asks DHIS2 afresh.
-	waitFor(t, "the abandoned /api/me to end", func() bool { return countEndpoint(sim, dhis2sim.Me) == 1 })
-	close(g.open)
+	testkit.Eventually(t, "the abandoned /api/me to end", 10*time.Second, func() bool { return countEndpoint(sim, dhis2sim.Me) == 1 })
+	g.Open()
 	r := must(p.ProbeShared(context.Background(), 10*time.Second))
 	if !r.Success() || r.Age != 0 || r.Shared {
 		t.Errorf("next call: success=%t age=%s shared=%t, want a fresh successful run", r.Success(), r.Age, r.Shared)
@@ -260,7 +221,7 @@ func TestMinInterval(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, sim, g := gatedProber(t, tt.config)
-			close(g.open)
+			g.Open()
 			first := must(p.ProbeShared(context.Background(), 10*time.Second))
 			p.share.mu.Lock()
 			p.share.lastAt = p.share.lastAt.Add(-tt.age) // age the result without sleeping
@@ -378,16 +339,16 @@ func TestHostKey(t *testing.T) {
 // fails with reason timeout instead of waiting past its budget.
 func TestWaitingForASlotCountsAgainstTheBudget(t *testing.T) {
 	verifyNoLeaks(t)
-	_, g, url := gatedServer(t)
+	_, g := gatedServer(t)
 	limiter := NewHostLimiter(1)
-	holder := proberFor(t, url, "checks: [dhis2_ping]", limiter)
-	waiter := proberFor(t, url, "checks: [dhis2_ping]", limiter)
+	holder := proberFor(t, g.URL, "checks: [dhis2_ping]", limiter)
+	waiter := proberFor(t, g.URL, "checks: [dhis2_ping]", limiter)
 	done := make(chan *Report)
 	go func() { done <- holder.Probe(context.Background(), 10*time.Second) }()
-	<-g.arrived // the holder's /api/me has the slot and is held at the gate
+	<-g.Arrived // the holder's /api/me has the slot and is held at the gate
 
 	r := waiter.Probe(context.Background(), 200*time.Millisecond)
-	close(g.open)
+	g.Open()
 	if c := r.Checks[0]; c.Status != StatusFail || c.Reason != ReasonTimeout || !strings.Contains(c.Message, "200ms budget") {
 		t.Errorf("waiting probe: %s/%s %q, want fail/timeout naming the budget", c.Status, c.Reason, c.Message)
 	}
@@ -405,14 +366,14 @@ func TestProbeSharedNeverHandsOutAnotherCallersShortBudget(t *testing.T) {
 	p, sim, g := gatedProber(t, "min_interval: 1h")
 	short := make(chan *Report)
 	go func() { short <- must(p.ProbeShared(context.Background(), 200*time.Millisecond)) }()
-	<-g.arrived // the short run holds /api/me
+	<-g.Arrived // the short run holds /api/me
 	normal := make(chan *Report)
 	go func() { normal <- must(p.ProbeShared(context.Background(), 10*time.Second)) }()
-	<-g.arrived // the normal caller started a run of its own rather than joining
+	<-g.Arrived // the normal caller started a run of its own rather than joining
 	if r := <-short; r.Success() || r.Checks[0].Reason != ReasonTimeout {
 		t.Fatalf("short caller: success=%t %s, want its own timeout", r.Success(), r.Checks[0].Reason)
 	}
-	close(g.open)
+	g.Open()
 	if r := <-normal; !r.Success() || r.Shared {
 		t.Errorf("normal caller: success=%t shared=%t, want its own successful run", r.Success(), r.Shared)
 	}
@@ -442,26 +403,25 @@ func TestProbeSharedNeverHandsOutAnotherCallersShortBudget(t *testing.T) {
 // result is what OnRun receives, once.
 func TestSharedRunIsRecordedOnceWithItsRealResult(t *testing.T) {
 	verifyNoLeaks(t)
-	sim, g, url := gatedServer(t)
-	_ = sim
+	_, g := gatedServer(t)
 	var mu sync.Mutex
 	var recorded []*Report
-	p := proberFor(t, url, "", NewHostLimiter(0))
+	p := proberFor(t, g.URL, "", NewHostLimiter(0))
 	p.opts.OnRun = func(r *Report) { mu.Lock(); recorded = append(recorded, r); mu.Unlock() }
 
 	ctx, leave := context.WithCancel(context.Background())
 	defer leave()
 	starter := make(chan *Report)
 	go func() { starter <- must(p.ProbeShared(ctx, 10*time.Second)) }()
-	<-g.arrived
+	<-g.Arrived
 	joiner := make(chan *Report)
 	go func() { joiner <- must(p.ProbeShared(context.Background(), 10*time.Second)) }()
-	waitFor(t, "the second caller to join", func() bool { return p.waiters() == 2 })
+	testkit.Eventually(t, "the second caller to join", 10*time.Second, func() bool { return p.waiters() == 2 })
 	leave()
 	if r := <-starter; r.Checks[0].Reason != ReasonCanceled {
 		t.Fatalf("starter: %s, want canceled", r.Checks[0].Reason)
 	}
-	close(g.open)
+	g.Open()
 	stayed := <-joiner
 	mu.Lock()
 	defer mu.Unlock()
@@ -479,22 +439,22 @@ func TestSharedRunIsRecordedOnceWithItsRealResult(t *testing.T) {
 // Admit is asked once per run, not per caller.
 func TestRunsPerTargetAreCapped(t *testing.T) {
 	verifyNoLeaks(t)
-	_, g, url := gatedServer(t)
-	p := proberFor(t, url, "", NewHostLimiter(0))
+	_, g := gatedServer(t)
+	p := proberFor(t, g.URL, "", NewHostLimiter(0))
 	var admitted, released atomic.Int32
 	p.opts.Admit = func() (func(), bool) { admitted.Add(1); return func() { released.Add(1) }, true }
 	var wg sync.WaitGroup
 	for i := range MaxRunsPerTarget {
 		wg.Go(func() { must(p.ProbeShared(context.Background(), time.Duration(10+i)*time.Second)) })
-		<-g.arrived
+		<-g.Arrived
 	}
 	last := time.Duration(10+MaxRunsPerTarget-1) * time.Second
 	wg.Go(func() { must(p.ProbeShared(context.Background(), last)) }) // shares the last run, with an equal budget
-	waitFor(t, "a caller to join", func() bool { return p.waiters() > 1 })
+	testkit.Eventually(t, "a caller to join", 10*time.Second, func() bool { return p.waiters() > 1 })
 	if _, err := p.ProbeShared(context.Background(), 5*time.Second); !errors.Is(err, ErrBusy) {
 		t.Errorf("caller beyond the cap: err = %v, want ErrBusy", err)
 	}
-	close(g.open)
+	g.Open()
 	wg.Wait()
 	if a, r := admitted.Load(), released.Load(); a != MaxRunsPerTarget || r != a {
 		t.Errorf("admitted %d runs and released %d, want %d and %d", a, r, MaxRunsPerTarget, MaxRunsPerTarget)
@@ -531,7 +491,7 @@ func TestHostLimitHoldsForAbandonedRequests(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	waitFor(t, "the abandoned requests to be answered", func() bool { return inFlight.Load() == 0 })
+	testkit.Eventually(t, "the abandoned requests to be answered", 10*time.Second, func() bool { return inFlight.Load() == 0 })
 	if got := peak.Load(); got > limit {
 		t.Errorf("DHIS2 worked on %d requests at once, limit %d", got, limit)
 	}

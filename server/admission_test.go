@@ -3,7 +3,6 @@ package server_test
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -11,25 +10,6 @@ import (
 	"github.com/dhis2-chap/chap_exporter/prober"
 	"github.com/dhis2-chap/chap_exporter/server"
 )
-
-// addTarget appends a dhis2_ping-only target at url and reloads.
-func (f *fixture) addTarget(t *testing.T, name, url string) {
-	t.Helper()
-	old, err := os.ReadFile(f.configFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.writeConfig(t, fmt.Sprintf("%s  %s:\n    url: %s\n    checks: [dhis2_ping]\n    timeout: 1m\n", old, name, url))
-	if _, err := f.srv.Reload(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// probeAsync starts a probe of target and delivers its HTTP status (0 when
-// the request failed).
-func (f *fixture) probeAsync(target string) <-chan int {
-	return f.probeAsyncWith(target, "", "")
-}
 
 func TestMaxRequests(t *testing.T) {
 	const limit = 3
@@ -44,7 +24,7 @@ func TestMaxRequests(t *testing.T) {
 	// Probes of slow targets hold their slots...
 	var slow []<-chan int
 	for i := range limit - 1 {
-		slow = append(slow, f.probeAsync(fmt.Sprintf("slow%d", i)))
+		slow = append(slow, f.probeAsync(t, fmt.Sprintf("slow%d", i)))
 		g.AwaitN(t, 1)
 	}
 	// ...without delaying a healthy target.
@@ -54,7 +34,7 @@ func TestMaxRequests(t *testing.T) {
 
 	// With every slot held, the next probe is refused at once: nothing can
 	// free a slot while the gate is shut, so it cannot have waited for one.
-	slow = append(slow, f.probeAsync(fmt.Sprintf("slow%d", limit-1)))
+	slow = append(slow, f.probeAsync(t, fmt.Sprintf("slow%d", limit-1)))
 	g.AwaitN(t, 1)
 	f.sim.ClearRequests()
 	code, body := f.get(t, "/probe?target=demo")
@@ -110,9 +90,9 @@ func TestDeadTargetDoesNotStarveOthers(t *testing.T) {
 	f.addTarget(t, "dead", g.URL)
 	var hammer []<-chan int
 	for i := range limit {
-		hammer = append(hammer, f.probeAsync("dead"))
+		hammer = append(hammer, f.probeAsync(t, "dead"))
 		header := fmt.Sprintf("%d", 30+i) // every scrape a budget of its own
-		hammer = append(hammer, f.probeAsyncWith("dead", "X-Prometheus-Scrape-Timeout-Seconds", header))
+		hammer = append(hammer, f.probeAsync(t, "dead", "X-Prometheus-Scrape-Timeout-Seconds", header))
 	}
 	g.AwaitN(t, prober.MaxRunsPerTarget) // the shared run and runs with other budgets, up to the cap
 	for range 3 {
@@ -130,23 +110,4 @@ func TestDeadTargetDoesNotStarveOthers(t *testing.T) {
 	if refused == 0 || refused > limit {
 		t.Errorf("%d scrapes of the dead target refused, want between 1 and %d (those beyond the per-target cap)", refused, limit)
 	}
-}
-
-// probeAsyncWith is probeAsync with one request header (none when key is empty).
-func (f *fixture) probeAsyncWith(target, key, value string) <-chan int {
-	ch := make(chan int, 1)
-	go func() {
-		req, _ := http.NewRequest(http.MethodGet, f.exporter.URL+"/probe?target="+target, nil)
-		if key != "" {
-			req.Header.Set(key, value)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			ch <- 0
-			return
-		}
-		resp.Body.Close()
-		ch <- resp.StatusCode
-	}()
-	return ch
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 )
 
 var (
@@ -36,10 +37,7 @@ var consoleLine = regexp.MustCompile(`:CONSOLE[:(]\d+\)?\] .*`)
 // its stdout and the console lines from its log.
 func chromium(t *testing.T, url string, args ...string) (stdout string, console []string) {
 	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is not installed; run scripts/ensure-tools.sh (as root it installs Debian's chromium package)")
-	}
+	bin := testkit.RequireTool(t, "chromium")
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -75,38 +73,13 @@ func TestConsoleDetectorWorks(t *testing.T) {
 func boardFixture(t *testing.T, refresh string) *fixture {
 	t.Helper()
 	f := newFixture(t)
-	f.writeConfig(t, fmt.Sprintf(`ui:
-  title: Ministry of Health · CHAP
-  group_by: env
-  refresh_interval: %[3]s
-targets:
-  demo:
-    display_name: Sierra Leone HMIS
-    url: %[1]s
-    auth: {token_file: token}
-    labels: {env: production}
-  basic:
-    display_name: Training server
-    url: %[1]s
-    auth: {username: admin, password_env: FIXTURE_PASSWORD}
-    checks: [dhis2_system_info]
-    labels: {env: training}
-  inline:
-    url: %[1]s
-    auth: {username: admin, password: %[2]s}
-    checks: [dhis2_ping]
-    labels: {env: production}
-  nepal-ocs:
-    kind: ocs
-    display_name: Nepal climate service
-    url: %[4]s
-    labels: {env: production}
-  ewars-model:
-    kind: chapkit
-    display_name: EWARS model
-    url: %[5]s
-    labels: {env: training}
-`, f.simURL, canaryPassword, refresh, serveService(t, dhis2sim.ServiceOCS, "healthy"), serveService(t, dhis2sim.ServiceChapkit, "degraded")))
+	f.writeConfig(t, testkit.ReadExpanded(t, "testdata/board.yml", map[string]string{
+		"SIM_URL":     f.simURL,
+		"PASSWORD":    canaryPassword,
+		"REFRESH":     refresh,
+		"OCS_URL":     serveService(t, dhis2sim.ServiceOCS, "healthy"),
+		"CHAPKIT_URL": serveService(t, dhis2sim.ServiceChapkit, "degraded"),
+	}))
 	f.reload(t)
 	f.get(t, "/probe?target=nepal-ocs")
 	f.get(t, "/probe?target=ewars-model")
@@ -263,37 +236,30 @@ func takeScreenshots(t *testing.T, f *fixture) {
 	}
 }
 
-// refreshGate wraps the exporter: it counts the requests for / and holds
-// the second one until release is closed, so the test can change the
-// state between the first load and the first refresh.
-type refreshGate struct {
-	next    http.Handler
+// boardLoads records how each request for the board (/) came: its
+// X-Requested-With, empty for a navigation, "refresh" for the board's own
+// fetch. Its firstRefresh selects the second request, for a gate in front of
+// the exporter to hold, so that a test can act between the first load and
+// the first refresh.
+type boardLoads struct {
 	mu      sync.Mutex
-	loads   []string // X-Requested-With of each request for /
-	first   chan struct{}
-	release chan struct{}
-	second  chan struct{} // closed when the second request for / arrives, if set
+	headers []string
 }
 
-func (g *refreshGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/" {
-		g.mu.Lock()
-		g.loads = append(g.loads, r.Header.Get("X-Requested-With"))
-		n := len(g.loads)
-		g.mu.Unlock()
-		if n == 2 {
-			if g.second != nil {
-				close(g.second)
-			}
-			<-g.release
-		}
-		defer func() {
-			if n == 1 {
-				close(g.first)
-			}
-		}()
+func (l *boardLoads) firstRefresh(r *http.Request) bool {
+	if r.URL.Path != "/" {
+		return false
 	}
-	g.next.ServeHTTP(w, r)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.headers = append(l.headers, r.Header.Get("X-Requested-With"))
+	return len(l.headers) == 2
+}
+
+func (l *boardLoads) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.headers)
 }
 
 // TestBoardRefreshesInPlace: an open board picks up a new failure by
@@ -301,16 +267,19 @@ func (g *refreshGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // position stays), not by reloading it.
 func TestBoardRefreshesInPlace(t *testing.T) {
 	f := boardFixture(t, "5s")
-	gate := &refreshGate{next: f.srv.Handler(), first: make(chan struct{}), release: make(chan struct{})}
-	wrapped := httptest.NewServer(gate)
-	defer wrapped.Close()
+	loads := &boardLoads{}
+	gate := testkit.NewGateFor(t, f.srv.Handler(), loads.firstRefresh)
 	go func() {
-		<-gate.first
+		select {
+		case <-gate.Arrived: // the first refresh, held until the state has changed
+		case <-t.Context().Done():
+			return
+		}
 		f.sim.Update(func(st *dhis2sim.State) { st.ChapCoreDown, st.ClimateAppMissing = false, true })
 		f.get(t, "/probe?target=demo")
-		close(gate.release)
+		gate.Open()
 	}()
-	dom, console := chromium(t, wrapped.URL+"/", "--dump-dom", "--virtual-time-budget=7000")
+	dom, console := chromium(t, gate.URL+"/", "--dump-dom", "--virtual-time-budget=7000")
 	if len(console) > 0 {
 		t.Errorf("console messages: %q", console)
 	}
@@ -320,10 +289,8 @@ func TestBoardRefreshesInPlace(t *testing.T) {
 	if strings.Contains(dom, `<b>chap-core</b> failed`) {
 		t.Error("the refreshed board still shows the old failure")
 	}
-	gate.mu.Lock()
-	defer gate.mu.Unlock()
-	if len(gate.loads) < 2 || gate.loads[0] != "" || slices.ContainsFunc(gate.loads[1:], func(h string) bool { return h != "refresh" }) {
-		t.Errorf("requests for / (X-Requested-With) = %q, want a navigation, then only refresh fetches", gate.loads)
+	if got := loads.all(); len(got) < 2 || got[0] != "" || slices.ContainsFunc(got[1:], func(h string) bool { return h != "refresh" }) {
+		t.Errorf("requests for / (X-Requested-With) = %q, want a navigation, then only refresh fetches", got)
 	}
 }
 
@@ -331,13 +298,11 @@ func TestBoardRefreshesInPlace(t *testing.T) {
 // settings), the meta refresh reloads the page. Chromium keeps reloading
 // for as long as it runs, so it is stopped once the reload is seen.
 func TestBoardRefreshesWithoutScripts(t *testing.T) {
+	bin := testkit.RequireTool(t, "chromium")
 	f := boardFixture(t, "5s")
-	gate := &refreshGate{next: f.srv.Handler(), first: make(chan struct{}), release: make(chan struct{})}
-	close(gate.release)
-	reloaded := make(chan struct{})
-	gate.second = reloaded
-	wrapped := httptest.NewServer(gate)
-	defer wrapped.Close()
+	loads := &boardLoads{}
+	gate := testkit.NewGateFor(t, f.srv.Handler(), loads.firstRefresh)
+	gate.Open() // holds nothing; Arrived says when the page reloaded
 
 	profile := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(profile, "Default"), 0o755); err != nil {
@@ -348,24 +313,22 @@ func TestBoardRefreshesWithoutScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
-	cmd := exec.CommandContext(ctx, "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+profile,
-		"--dump-dom", "--virtual-time-budget=60000", wrapped.URL+"/")
+		"--dump-dom", "--virtual-time-budget=60000", gate.URL+"/")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-reloaded:
+	case <-gate.Arrived:
 	case <-time.After(60 * time.Second):
 		t.Error("the page did not reload itself within a minute")
 	}
 	cancel()
 	_ = cmd.Wait()
-	gate.mu.Lock()
-	defer gate.mu.Unlock()
-	for i, how := range gate.loads {
+	for i, how := range loads.all() {
 		if how != "" {
 			t.Errorf("load %d of / came from a script (%q) with scripts off", i+1, how)
 		}

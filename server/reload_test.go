@@ -2,14 +2,13 @@ package server_test
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 	"github.com/dhis2-chap/chap_exporter/server"
 )
 
@@ -21,8 +20,8 @@ func TestReloadWhileProbing(t *testing.T) {
 	f := newFixture(t)
 	// The two configurations differ in the budget and the checks of the
 	// same target, so an answer mixing them would show.
-	configA := fmt.Sprintf("targets:\n  t:\n    url: %[1]s\n    auth: {username: admin, password_env: FIXTURE_PASSWORD}\n    checks: [dhis2_ping]\n    timeout: 7s\n  only_a:\n    url: %[1]s\n    checks: [http_2xx]\n", f.simURL)
-	configB := fmt.Sprintf("targets:\n  t:\n    url: %[1]s\n    auth: {username: admin, password_env: FIXTURE_PASSWORD}\n    checks: [dhis2_system_info]\n    timeout: 3s\n  only_b:\n    url: %[1]s\n    checks: [http_2xx]\n", f.simURL)
+	configA := testkit.ReadExpanded(t, "testdata/reload-a.yml", map[string]string{"SIM_URL": f.simURL})
+	configB := testkit.ReadExpanded(t, "testdata/reload-b.yml", map[string]string{"SIM_URL": f.simURL})
 	const broken = "targets:\n  t:\n    url: ftp://nope\n"
 	shapeOf := func(body string) string {
 		a := strings.Contains(body, "probe_timeout_seconds 7\n") && !strings.Contains(body, `check="dhis2_system_info"`)
@@ -99,10 +98,4 @@ func TestReloadWhileProbing(t *testing.T) {
 	if code, body := f.get(t, "/probe?target=only_a"); code != 200 || !strings.Contains(body, "\nprobe_success 1\n") {
 		t.Errorf("target added by the reload answered %d:\n%s", code, body)
 	}
-}
-
-func readAll(resp *http.Response) string {
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
 }

@@ -1,139 +1,17 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 	"github.com/dhis2-chap/chap_exporter/server"
 )
-
-const (
-	canaryPassword = "canary-pw-6b1f"
-	canaryToken    = "d2pat_canary-token-93ad"
-)
-
-// fixture is an exporter serving a config with two targets on one simulator.
-type fixture struct {
-	sim        *dhis2sim.Sim
-	simURL     string
-	exporter   *httptest.Server
-	srv        *server.Server
-	configFile string
-	logs       *syncBuffer
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// newFixture starts the exporter; options change its server.Options.
-func newFixture(t *testing.T, options ...func(*server.Options)) *fixture {
-	t.Helper()
-	sim := dhis2sim.New(dhis2sim.Options{Password: canaryPassword, Token: canaryToken})
-	dhis2 := httptest.NewServer(sim)
-	t.Cleanup(dhis2.Close)
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(canaryToken+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("FIXTURE_PASSWORD", canaryPassword)
-	f := &fixture{sim: sim, simURL: dhis2.URL, configFile: filepath.Join(dir, "chap.yml"), logs: &syncBuffer{}}
-	f.writeConfig(t, fmt.Sprintf(`targets:
-  demo:
-    url: %[1]s
-    auth: {token_file: token}
-  basic:
-    url: %[1]s
-    auth: {username: admin, password_env: FIXTURE_PASSWORD}
-    checks: [dhis2_system_info]
-  inline:
-    url: %[1]s
-    auth: {username: admin, password: %[2]s}
-    checks: [dhis2_ping]
-`, dhis2.URL, canaryPassword))
-	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts := server.Options{ConfigFile: f.configFile, Logger: logger, UserAgent: "chap_exporter/test", TimeoutOffset: 500 * time.Millisecond, EnableLifecycle: true}
-	for _, o := range options {
-		o(&opts)
-	}
-	srv, err := server.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.srv = srv
-	f.exporter = httptest.NewServer(srv.Handler())
-	t.Cleanup(f.exporter.Close)
-	return f
-}
-
-// serveService starts a simulated service of kind in scenario and returns its URL.
-func serveService(t *testing.T, kind dhis2sim.Service, scenario string) string {
-	t.Helper()
-	sim := dhis2sim.New(dhis2sim.Options{Service: kind})
-	sim.Update(func(st *dhis2sim.State) { _ = dhis2sim.ApplyScenario(st, scenario) })
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-func (f *fixture) writeConfig(t *testing.T, content string) {
-	t.Helper()
-	if err := os.WriteFile(f.configFile, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (f *fixture) get(t *testing.T, path string, header ...string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, f.exporter.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return do(t, req)
-}
-
-func do(t *testing.T, req *http.Request) (int, string) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
-}
 
 func TestProbeRejectsBadRequests(t *testing.T) {
 	f := newFixture(t)
@@ -324,16 +202,13 @@ func TestCanarySecretsNeverAppear(t *testing.T) {
 
 func TestReload(t *testing.T) {
 	f := newFixture(t)
-	reload := func() (int, string) {
-		req, _ := http.NewRequest(http.MethodPost, f.exporter.URL+"/-/reload", nil)
-		return do(t, req)
-	}
+	reload := func() (int, string) { return do(t, f.request(t, http.MethodPost, "/-/reload")) }
 	if code, body := reload(); code != 200 || body != "configuration unchanged\n" {
 		t.Errorf("unchanged reload = %d %q", code, body)
 	}
 
-	good, _ := os.ReadFile(f.configFile)
-	f.writeConfig(t, string(good)+"  broken:\n    url: ftp://x\n")
+	good := f.readConfig(t)
+	f.writeConfig(t, good+"  broken:\n    url: ftp://x\n")
 	code, body := reload()
 	if code != 500 || !strings.Contains(body, `chap.yml:14: target "broken": url: scheme must be http or https`) {
 		t.Errorf("bad reload = %d %q", code, body)
@@ -346,7 +221,7 @@ func TestReload(t *testing.T) {
 	}
 
 	// Rename demo to renamed: the old name answers 400, the new one works.
-	f.writeConfig(t, strings.Replace(string(good), "demo:", "renamed:", 1))
+	f.writeConfig(t, strings.Replace(good, "demo:", "renamed:", 1))
 	if code, body := reload(); code != 200 || body != "configuration reloaded\n" {
 		t.Errorf("good reload = %d %q", code, body)
 	}

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync"
@@ -14,27 +11,7 @@ import (
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
-	"github.com/dhis2-chap/chap_exporter/server"
 )
-
-// loadServer serves an exporter for config (with %[1]s replaced by the
-// simulator's URL) and the given per-host limit.
-func loadServer(t *testing.T, sim *dhis2sim.Sim, config string, maxPerHost int) *httptest.Server {
-	t.Helper()
-	dhis2 := httptest.NewServer(sim)
-	t.Cleanup(dhis2.Close)
-	path := filepath.Join(t.TempDir(), "chap.yml")
-	if err := os.WriteFile(path, fmt.Appendf(nil, config, dhis2.URL, dhis2sim.DefaultToken), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Options{ConfigFile: path, MaxRequestsPerHost: maxPerHost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	exporter := httptest.NewServer(srv.Handler())
-	t.Cleanup(exporter.Close)
-	return exporter
-}
 
 var ageRE = regexp.MustCompile(`(?m)^probe_result_age_seconds (\S+)$`)
 
@@ -63,8 +40,7 @@ func TestMinIntervalServesCachedResultsWithTheirAge(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sim := dhis2sim.New(dhis2sim.Options{})
-			exporter := loadServer(t, sim, "targets:\n  demo:\n    url: %[1]s\n    auth: {token: %[2]s}\n"+tt.extra, 0)
-			f := &fixture{exporter: exporter}
+			f := fixtureFor(t, sim, "targets:\n  demo:\n    url: %[1]s\n    auth: {token: %[2]s}\n"+tt.extra, 0)
 			_, first := f.get(t, "/probe?target=demo")
 			_, second := f.get(t, "/probe?target=demo")
 			_, debug := f.get(t, "/probe?target=demo&debug=true")
@@ -117,7 +93,7 @@ func TestRequestsPerHostLimitHoldsAcrossTargets(t *testing.T) {
 			for _, name := range []string{"a", "b", "c"} {
 				config += "  " + name + ":\n    url: %[1]s\n    auth: {token: %[2]s}\n"
 			}
-			f := &fixture{exporter: loadServer(t, sim, config, limit)}
+			f := fixtureFor(t, sim, config, limit)
 			var wg sync.WaitGroup
 			for _, name := range []string{"a", "b", "c"} {
 				wg.Go(func() {

@@ -3,11 +3,11 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 	"github.com/dhis2-chap/chap_exporter/report"
 )
 
@@ -98,30 +98,16 @@ func TestServiceDiscovery(t *testing.T) {
 	}
 }
 
-func (f *fixture) readConfig(t *testing.T) string {
-	t.Helper()
-	b, err := os.ReadFile(f.configFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func (f *fixture) reload(t *testing.T) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, f.exporter.URL+"/-/reload", nil)
-	if code, body := do(t, req); code != 200 {
-		t.Fatalf("reload = %d %s", code, body)
-	}
-}
-
 // TestEveryKindOnEveryPage: a configuration mixing the three kinds, with
 // display names, on /probe, the debug view, /status and the status page.
 func TestEveryKindOnEveryPage(t *testing.T) {
 	f := newFixture(t)
-	f.writeConfig(t, strings.Replace(f.readConfig(t), "  demo:\n", "  demo:\n    display_name: Sierra Leone HMIS\n", 1)+
-		"  nepal-ocs:\n    kind: ocs\n    display_name: Nepal climate service\n    url: "+serveService(t, dhis2sim.ServiceOCS, "healthy")+"\n"+
-		"  ewars-model:\n    kind: chapkit\n    url: "+serveService(t, dhis2sim.ServiceChapkit, "degraded")+"\n")
+	f.writeConfig(t, testkit.ReadExpanded(t, "testdata/every-kind.yml", map[string]string{
+		"SIM_URL":     f.simURL,
+		"PASSWORD":    canaryPassword,
+		"OCS_URL":     serveService(t, dhis2sim.ServiceOCS, "healthy"),
+		"CHAPKIT_URL": serveService(t, dhis2sim.ServiceChapkit, "degraded"),
+	}))
 	f.reload(t)
 
 	_, metrics := f.get(t, "/probe?target=nepal-ocs")

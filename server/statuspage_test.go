@@ -114,26 +114,6 @@ func TestBadges(t *testing.T) {
 	}
 }
 
-// probeNow posts the Probe now form of target with the given headers.
-func (f *fixture) probeNow(t *testing.T, target string, header ...string) (int, http.Header, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, f.exporter.URL+"/targets/"+target+"/probe", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(body)
-}
-
 func TestProbeNow(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -174,7 +154,7 @@ func TestProbeNow(t *testing.T) {
 	}
 	t.Run("min_interval answers instead of a run", func(t *testing.T) {
 		sim := dhis2sim.New(dhis2sim.Options{})
-		f := &fixture{exporter: loadServer(t, sim, "targets:\n  demo:\n    url: %[1]s\n    auth: {token: %[2]s}\n    min_interval: 1h\n", 0)}
+		f := fixtureFor(t, sim, "targets:\n  demo:\n    url: %[1]s\n    auth: {token: %[2]s}\n    min_interval: 1h\n", 0)
 		f.get(t, "/probe?target=demo")
 		before := len(sim.Requests())
 		code, header, body := f.probeNow(t, "demo")
@@ -213,7 +193,7 @@ func TestProbeNowSharesTheProbeLimit(t *testing.T) {
 	for i := range limit {
 		name := "slow" + strconv.Itoa(i)
 		f.addTarget(t, name, g.URL)
-		held = append(held, f.probeAsync(name))
+		held = append(held, f.probeAsync(t, name))
 		g.AwaitN(t, 1)
 	}
 	f.sim.ClearRequests()

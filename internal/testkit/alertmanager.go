@@ -14,10 +14,12 @@ import (
 var versionLine = regexp.MustCompile(`(?m)^\S+, version (\d+)\.(\d+)\.(\d+)`)
 
 // ToolVersion runs `bin --version` and returns its major, minor and patch version. It
-// logs the version and path, so that every run says which tools it tested.
+// logs the version and path, so that every run says which tools it tested. A missing
+// bin skips or fails the test as RequireTool does.
 func ToolVersion(t testing.TB, bin string) [3]int {
 	t.Helper()
-	out, err := exec.Command(bin, "--version").CombinedOutput()
+	path := RequireTool(t, bin)
+	out, err := exec.Command(path, "--version").CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s --version: %v\n%s", bin, err, out)
 	}
@@ -29,7 +31,6 @@ func ToolVersion(t testing.TB, bin string) [3]int {
 	for i := range v {
 		v[i], _ = strconv.Atoi(m[i+1])
 	}
-	path, _ := exec.LookPath(bin)
 	t.Logf("%s %d.%d.%d (%s)", bin, v[0], v[1], v[2], path)
 	return v
 }

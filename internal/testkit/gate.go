@@ -5,31 +5,44 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
-	"time"
 )
 
-// Gate is an HTTP server on 127.0.0.1 that holds every request until it is
-// opened, reporting each arrival, then answers 503. Tests use it to keep
-// probes in flight for as long as they need, without sleeping.
+// Gate is an HTTP server on 127.0.0.1 that holds requests until it is
+// opened, reporting each arrival. Tests use it to keep requests in flight
+// for as long as they need, or to act between two requests, without
+// sleeping.
 type Gate struct {
 	URL string
-	// Arrived receives once per request as it arrives.
+	// Arrived receives once per held request as it arrives.
 	Arrived chan struct{}
 	release chan struct{}
 	once    sync.Once
 }
 
-// NewGate starts a gate; it opens and stops when the test ends.
+// NewGate starts a gate that holds every request, then answers 503; it
+// opens and stops when the test ends.
 func NewGate(t testing.TB) *Gate {
+	t.Helper()
+	return NewGateFor(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "held, then released", http.StatusServiceUnavailable)
+	}), nil)
+}
+
+// NewGateFor starts a gate in front of next: the requests hold selects (all
+// of them when hold is nil) wait until the gate opens, or until their client
+// gives up, then go on to next. It opens and stops when the test ends.
+func NewGateFor(t testing.TB, next http.Handler, hold func(*http.Request) bool) *Gate {
 	t.Helper()
 	g := &Gate{Arrived: make(chan struct{}, 1000), release: make(chan struct{})}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g.Arrived <- struct{}{}
-		select {
-		case <-g.release:
-		case <-r.Context().Done():
+		if hold == nil || hold(r) {
+			g.Arrived <- struct{}{}
+			select {
+			case <-g.release:
+			case <-r.Context().Done():
+			}
 		}
-		http.Error(w, "held, then released", http.StatusServiceUnavailable)
+		next.ServeHTTP(w, r)
 	}))
 	g.URL = srv.URL
 	t.Cleanup(func() { g.Open(); srv.Close() })
@@ -38,19 +51,6 @@ func NewGate(t testing.TB) *Gate {
 
 // Open releases held requests and lets later ones through at once.
 func (g *Gate) Open() { g.once.Do(func() { close(g.release) }) }
-
-// Await receives from ch, failing the test instead of hanging when what is
-// awaited never comes (a broken exporter).
-func Await[T any](t testing.TB, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(30 * time.Second):
-		t.Fatalf("gave up waiting for %s", what)
-		panic("unreachable")
-	}
-}
 
 // AwaitN waits for n arrivals at the gate.
 func (g *Gate) AwaitN(t testing.TB, n int) {

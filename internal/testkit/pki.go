@@ -1,7 +1,3 @@
-// Package testkit has helpers for tests across packages: throwaway
-// certificates (a CA, server certificates signed by it or self-signed, valid,
-// expired or for another host, as PEM files) and a gate server that holds
-// requests until opened, so tests keep requests in flight without sleeping.
 package testkit
 
 import (
