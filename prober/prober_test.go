@@ -15,6 +15,7 @@ import (
 
 	"github.com/dhis2-chap/chap_exporter/config"
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim/simtest"
 	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
@@ -35,14 +36,7 @@ func TestBuiltinChecksInRunOrder(t *testing.T) {
 func simTarget(t testing.TB, tls bool) (*dhis2sim.Sim, *httptest.Server, *config.Target) {
 	t.Helper()
 	sim := dhis2sim.New(dhis2sim.Options{})
-	srv := httptest.NewUnstartedServer(sim)
-	srv.Config.ConnState = sim.ConnState
-	if tls {
-		srv.StartTLS()
-	} else {
-		srv.Start()
-	}
-	t.Cleanup(srv.Close)
+	srv := simtest.Serve(t, sim, tls)
 	t.Setenv("SIM_TOKEN", dhis2sim.DefaultToken)
 	return sim, srv, loadTarget(t, fmt.Sprintf("url: %s\nauth: {token_env: SIM_TOKEN}\n", srv.URL))
 }

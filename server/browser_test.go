@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim/simtest"
 	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 )
 
@@ -77,8 +78,8 @@ func boardFixture(t *testing.T, refresh string) *fixture {
 		"SIM_URL":     f.simURL,
 		"PASSWORD":    canaryPassword,
 		"REFRESH":     refresh,
-		"OCS_URL":     serveService(t, dhis2sim.ServiceOCS, "healthy"),
-		"CHAPKIT_URL": serveService(t, dhis2sim.ServiceChapkit, "degraded"),
+		"OCS_URL":     simtest.ServeScenario(t, dhis2sim.ServiceOCS, "healthy"),
+		"CHAPKIT_URL": simtest.ServeScenario(t, dhis2sim.ServiceChapkit, "degraded"),
 	}))
 	f.reload(t)
 	f.get(t, "/probe?target=nepal-ocs")

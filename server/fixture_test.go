@@ -85,16 +85,6 @@ func fixtureFor(t *testing.T, sim *dhis2sim.Sim, config string, maxPerHost int) 
 	return &fixture{sim: sim, simURL: dhis2.URL, exporter: exporter, srv: srv, configFile: path}
 }
 
-// serveService starts a simulated service of kind in scenario and returns its URL.
-func serveService(t *testing.T, kind dhis2sim.Service, scenario string) string {
-	t.Helper()
-	sim := dhis2sim.New(dhis2sim.Options{Service: kind})
-	sim.Update(func(st *dhis2sim.State) { _ = dhis2sim.ApplyScenario(st, scenario) })
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
 // writeConfig replaces the exporter's configuration file (a reload applies it).
 func (f *fixture) writeConfig(t *testing.T, content string) {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim/simtest"
 	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 	"github.com/dhis2-chap/chap_exporter/report"
 )
@@ -105,8 +106,8 @@ func TestEveryKindOnEveryPage(t *testing.T) {
 	f.writeConfig(t, testkit.ReadExpanded(t, "testdata/every-kind.yml", map[string]string{
 		"SIM_URL":     f.simURL,
 		"PASSWORD":    canaryPassword,
-		"OCS_URL":     serveService(t, dhis2sim.ServiceOCS, "healthy"),
-		"CHAPKIT_URL": serveService(t, dhis2sim.ServiceChapkit, "degraded"),
+		"OCS_URL":     simtest.ServeScenario(t, dhis2sim.ServiceOCS, "healthy"),
+		"CHAPKIT_URL": simtest.ServeScenario(t, dhis2sim.ServiceChapkit, "degraded"),
 	}))
 	f.reload(t)
 

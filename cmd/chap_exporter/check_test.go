@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim/simtest"
 	"github.com/dhis2-chap/chap_exporter/report"
 )
 
@@ -141,19 +142,9 @@ func TestRunCheckAdHocAndJSON(t *testing.T) {
 	}
 }
 
-// serveService serves a simulated OCS or chapkit service.
-func serveService(t *testing.T, service dhis2sim.Service, scenario string) string {
-	t.Helper()
-	sim := dhis2sim.New(dhis2sim.Options{Service: service})
-	sim.Update(func(st *dhis2sim.State) { _ = dhis2sim.ApplyScenario(st, scenario) })
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
 func TestRunCheckAdHocKinds(t *testing.T) {
-	ocs := serveService(t, dhis2sim.ServiceOCS, "healthy")
-	chapkit := serveService(t, dhis2sim.ServiceChapkit, "degraded")
+	ocs := simtest.ServeScenario(t, dhis2sim.ServiceOCS, "healthy")
+	chapkit := simtest.ServeScenario(t, dhis2sim.ServiceChapkit, "degraded")
 	tests := []struct {
 		name   string
 		opts   checkOptions
@@ -212,7 +203,7 @@ func TestRunCheckMixedKinds(t *testing.T) {
   ewars-model:
     kind: chapkit
     url: %s
-`, dhis2, serveService(t, dhis2sim.ServiceOCS, "healthy"), serveService(t, dhis2sim.ServiceChapkit, "healthy"))
+`, dhis2, simtest.ServeScenario(t, dhis2sim.ServiceOCS, "healthy"), simtest.ServeScenario(t, dhis2sim.ServiceChapkit, "healthy"))
 	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}

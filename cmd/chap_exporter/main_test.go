@@ -177,19 +177,6 @@ func (e *exporter) getAsync(path string) <-chan int {
 	return ch
 }
 
-// eventually polls cond until it holds, for changes the process makes on
-// its own schedule (a reload after SIGHUP).
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func writeFile(t *testing.T, path, content string) string {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
@@ -302,7 +289,7 @@ func TestSIGTERMDuringProbes(t *testing.T) {
 			e.signal(t, syscall.SIGTERM)
 			// Shutdown closes the listener first: once a new connection is
 			// refused, the probes are in flight during shutdown.
-			eventually(t, "the listener to close", func() bool {
+			testkit.Eventually(t, "the listener to close", 20*time.Second, func() bool {
 				c, err := net.Dial("tcp", e.addr)
 				if err == nil {
 					c.Close()
@@ -345,7 +332,7 @@ func TestSIGHUPReloadsWhileProbesAreInFlight(t *testing.T) {
 	// Remove demo and slow, add renamed.
 	writeFile(t, config, "targets:\n"+target("renamed", simURL))
 	e.signal(t, syscall.SIGHUP)
-	eventually(t, "the added target to answer", func() bool {
+	testkit.Eventually(t, "the added target to answer", 20*time.Second, func() bool {
 		code, _ := e.get(t, "/probe?target=renamed")
 		return code == 200
 	})
@@ -360,7 +347,7 @@ func TestSIGHUPReloadsWhileProbesAreInFlight(t *testing.T) {
 	// A bad file keeps the configuration in force.
 	writeFile(t, config, "targets:\n  broken:\n    url: ftp://x\n")
 	e.signal(t, syscall.SIGHUP)
-	eventually(t, "the failed reload to show", func() bool {
+	testkit.Eventually(t, "the failed reload to show", 20*time.Second, func() bool {
 		_, m := e.get(t, "/metrics")
 		return strings.Contains(m, "chap_exporter_config_last_reload_successful 0")
 	})
@@ -529,7 +516,7 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	probe := e.getAsync("/probe?target=slow")
 	g.AwaitN(t, 1)
 	e.signal(t, syscall.SIGTERM)
-	eventually(t, "the shutdown to begin", func() bool { return strings.Contains(e.logs.String(), "Shutting down") })
+	testkit.Eventually(t, "the shutdown to begin", 20*time.Second, func() bool { return strings.Contains(e.logs.String(), "Shutting down") })
 	e.signal(t, syscall.SIGTERM)
 	if code := e.waitExit(t, 10*time.Second); code != 1 {
 		t.Errorf("exit code %d after a second signal, want 1", code)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim/simtest"
 )
 
 // criticalPathRequests is the longest chain of requests that must follow
@@ -73,11 +74,7 @@ func BenchmarkChain(b *testing.B) {
 // received.
 func serveSim(b *testing.B) (*dhis2sim.Sim, *httptest.Server) {
 	sim := dhis2sim.New(dhis2sim.Options{})
-	srv := httptest.NewUnstartedServer(sim)
-	srv.Config.ConnState = sim.ConnState
-	srv.StartTLS()
-	b.Cleanup(srv.Close)
-	return sim, srv
+	return sim, simtest.Serve(b, sim, true)
 }
 
 // serverCA returns a function that writes srv's certificate, the CA a

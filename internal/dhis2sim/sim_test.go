@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
+	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim/simtest"
 	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 )
 
@@ -38,11 +39,7 @@ type answer struct {
 func start(t *testing.T) (*dhis2sim.Sim, *httptest.Server) {
 	t.Helper()
 	sim := dhis2sim.New(dhis2sim.Options{})
-	srv := httptest.NewUnstartedServer(sim)
-	srv.Config.ConnState = sim.ConnState
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return sim, srv
+	return sim, simtest.Serve(t, sim, false)
 }
 
 // call sends one request without following redirects, as API clients must not.
