@@ -31,12 +31,22 @@ type customCheck struct {
 	def config.CustomCheck
 }
 
+// customRequest is the request a custom check describes. A path that runs
+// a DHIS2 route written out in full, without route: true, still goes the
+// route's way, so that its 401 and 502–504 read as the route's.
+func customRequest(def config.CustomCheck, t *config.Target) apiRequest {
+	switch {
+	case def.Route:
+		return routeRequest(t.RouteCode, def.Path)
+	case t.Kind == config.KindDHIS2 && strings.HasPrefix(def.Path, "/api/routes/") && strings.Contains(def.Path, "/run/"):
+		return apiRequest{path: def.Path, via: viaRoute}
+	}
+	return apiRequest{path: def.Path, via: viaAPI}
+}
+
 // Run implements Check.
 func (c customCheck) Run(ctx context.Context, s *Session) Result {
-	ar := apiRequest{path: c.def.Path, via: viaAPI}
-	if c.def.Route {
-		ar = routeRequest(s.Target.RouteCode, c.def.Path)
-	}
+	ar := customRequest(c.def, s.Target)
 	path := ar.path
 	resp, err := s.shared(ctx, ar)
 	if err != nil {
