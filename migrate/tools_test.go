@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,47 +52,25 @@ func migrateTo(t *testing.T, fixture string) string {
 func amtoolConfig(t *testing.T, dir string) string {
 	t.Helper()
 	generated := filepath.Join(dir, "alertmanager.yml")
-	if amtoolHasURLFile(t) {
+	if testkit.HasWebhookURLFile(testkit.ToolVersion(t, "amtool")) {
 		return generated
 	}
 	content, err := os.ReadFile(generated)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var replaceErr error
-	content = urlFileRE.ReplaceAllFunc(content, func(line []byte) []byte {
-		m := urlFileRE.FindSubmatch(line)
-		url, err := os.ReadFile(string(m[2]))
-		if err != nil {
-			replaceErr = err
-		}
-		return []byte(string(m[1]) + "url: " + strconv.Quote(strings.TrimSpace(string(url))))
+	inlined, err := testkit.InlineURLFiles(string(content), func(path string) (string, error) {
+		url, err := os.ReadFile(path)
+		return strconv.Quote(strings.TrimSpace(string(url))), err
 	})
-	if replaceErr != nil {
-		t.Fatal(replaceErr)
+	if err != nil {
+		t.Fatal(err)
 	}
 	inline := filepath.Join(dir, "alertmanager-0.25.yml")
-	if err := os.WriteFile(inline, content, 0o600); err != nil {
+	if err := os.WriteFile(inline, []byte(inlined), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return inline
-}
-
-var urlFileRE = regexp.MustCompile(`(?m)^(\s*)url_file: (\S+)$`)
-
-// amtoolHasURLFile asks amtool itself whether it accepts a webhook url_file
-// (Alertmanager 0.26+), instead of trusting its version string, which
-// builds from source may lack.
-func amtoolHasURLFile(t *testing.T) bool {
-	t.Helper()
-	probe := filepath.Join(t.TempDir(), "url_file.yml")
-	config := "route: {receiver: w}\nreceivers: [{name: w, webhook_configs: [{url_file: /nonexistent}]}]\n"
-	if err := os.WriteFile(probe, []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	err := exec.Command(testkit.RequireTool(t, "amtool"), "check-config", probe).Run()
-	t.Logf("amtool accepts webhook url_file: %v", err == nil)
-	return err == nil
 }
 
 func TestGeneratedConfigsPassPromtoolAndAmtool(t *testing.T) {

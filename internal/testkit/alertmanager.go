@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -41,15 +40,31 @@ func HasWebhookURLFile(v [3]int) bool {
 	return v[0] > 0 || v[1] >= 26
 }
 
-// webhookURLFile matches a webhook url_file line, keeping its indentation and "- ".
-var webhookURLFile = regexp.MustCompile(`(?m)^(\s*-?\s*)url_file: \S+$`)
+// webhookURLFile matches a webhook url_file line, keeping its indentation
+// and "- ", and the file's path.
+var webhookURLFile = regexp.MustCompile(`(?m)^(\s*-?\s*)url_file: (\S+)$`)
 
 // ForAlertmanager025 makes the change alerting/alertmanager.yml documents for
-// Alertmanager 0.25, which has no webhook url_file: every url_file line becomes
+// Alertmanager 0.25, which has no webhook url_file: the url_file line becomes
 // `url: <url>`. It fails unless there is exactly one.
 func ForAlertmanager025(config, url string) (string, error) {
 	if n := len(webhookURLFile.FindAllString(config, -1)); n != 1 {
 		return "", fmt.Errorf("%d webhook url_file lines, want 1", n)
 	}
-	return webhookURLFile.ReplaceAllString(config, "${1}url: "+strings.ReplaceAll(url, "$", "$$")), nil
+	return InlineURLFiles(config, func(string) (string, error) { return url, nil })
+}
+
+// InlineURLFiles makes the same change for every webhook url_file of config,
+// with the URL urlOf returns for the file's path.
+func InlineURLFiles(config string, urlOf func(path string) (string, error)) (string, error) {
+	var firstErr error
+	out := webhookURLFile.ReplaceAllStringFunc(config, func(line string) string {
+		m := webhookURLFile.FindStringSubmatch(line)
+		url, err := urlOf(m[2])
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("url_file %s: %w", m[2], err)
+		}
+		return m[1] + "url: " + url
+	})
+	return out, firstErr
 }

@@ -1,6 +1,10 @@
 package testkit
 
-import "testing"
+import (
+	"errors"
+	"strings"
+	"testing"
+)
 
 func TestForAlertmanager025(t *testing.T) {
 	tests := []struct {
@@ -20,6 +24,24 @@ func TestForAlertmanager025(t *testing.T) {
 				t.Errorf("ForAlertmanager025() = %q, %v; want %q, error %v", got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestInlineURLFiles(t *testing.T) {
+	files := map[string]string{"/s/a": "http://a.example/hook", "/s/b": "http://b.example/hook"}
+	urlOf := func(path string) (string, error) {
+		if url, ok := files[path]; ok {
+			return url, nil
+		}
+		return "", errors.New("no such file")
+	}
+	got, err := InlineURLFiles("  - url_file: /s/a\n    send_resolved: true\n  - url_file: /s/b\n  - api_url_file: /s/c\n", urlOf)
+	want := "  - url: http://a.example/hook\n    send_resolved: true\n  - url: http://b.example/hook\n  - api_url_file: /s/c\n"
+	if err != nil || got != want {
+		t.Errorf("InlineURLFiles() = %q, %v; want %q", got, err, want)
+	}
+	if _, err := InlineURLFiles("  - url_file: /s/missing\n", urlOf); err == nil || !strings.Contains(err.Error(), "/s/missing") {
+		t.Errorf("InlineURLFiles() with an unreadable file: error %v, want one naming /s/missing", err)
 	}
 }
 
