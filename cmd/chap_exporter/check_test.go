@@ -14,6 +14,7 @@ import (
 
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim"
 	"github.com/dhis2-chap/chap_exporter/internal/dhis2sim/simtest"
+	"github.com/dhis2-chap/chap_exporter/internal/testkit"
 	"github.com/dhis2-chap/chap_exporter/report"
 )
 
@@ -28,7 +29,7 @@ func setup(t *testing.T) (*dhis2sim.Sim, string, string) {
 	t.Cleanup(srv.Close)
 	t.Setenv("REPORT_TOKEN", token)
 	file := filepath.Join(t.TempDir(), "chap.yml")
-	content := fmt.Sprintf("targets:\n  demo:\n    url: %[1]s\n    auth: {token_env: REPORT_TOKEN}\n  plain:\n    url: %[1]s\n    auth: {token_env: REPORT_TOKEN}\n    checks: [dhis2_system_info]\n", srv.URL)
+	content := testkit.ReadExpanded(t, "testdata/check.yml", map[string]string{"SIM_URL": srv.URL})
 	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
