@@ -167,7 +167,8 @@ fuzz:
 screenshots: tools
 	$(GO) test -count=1 -run '^TestStatusPagesInChromium$$' ./server -screenshot.docs
 
-## demo: start the simulator and the exporter and print curl lines to try
+## demo: start the simulators (DHIS2 + chap-core on SIM_PORT, OCS and chapkit on the next two
+## ports) and the exporter on DEMO_PORT, and print curl lines to try
 demo: build
 	@./scripts/demo.sh $(BIN_DIR) $(SIM_PORT) $(DEMO_PORT)
 

@@ -4,6 +4,11 @@
 # try, and stops them all on Ctrl-C.
 set -euo pipefail
 bin_dir=${1:-.build} sim_port=${2:-8080} exporter_port=${3:-9977}
+# curl waits for each server below, and the lines printed at the end use it.
+if ! command -v curl >/dev/null 2>&1; then
+  echo "make demo: curl not found; install it (sudo apt-get install curl)" >&2
+  exit 1
+fi
 ocs_port=$((sim_port + 1)) chapkit_port=$((sim_port + 2))
 
 work=$(mktemp -d)

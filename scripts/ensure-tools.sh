@@ -2,7 +2,8 @@
 # Makes sure the real tools the tests drive are installed: Prometheus and
 # promtool, Alertmanager and amtool, Chromium for the status page test, podman
 # for the container image test, docker-compose for the compose example,
-# systemd-analyze for the systemd unit, and the CA certificates the image ships.
+# systemd-analyze for the systemd unit, curl for make demo (scripts/demo.sh, which
+# TestDemo runs), and the CA certificates the image ships.
 # (make test-current adds current upstream Prometheus and Alertmanager builds:
 # scripts/current-tools.sh.)
 # As root it installs what is missing from Debian's packages; otherwise it
@@ -19,6 +20,7 @@ declare -A package_of=(
   [podman]=podman
   [docker-compose]=docker-compose
   [systemd-analyze]=systemd
+  [curl]=curl
   [/etc/ssl/certs/ca-certificates.crt]=ca-certificates
 )
 

@@ -450,6 +450,7 @@ func TestStartWithoutConfig(t *testing.T) {
 // TestDemo runs scripts/demo.sh (make demo): it prints its curl lines only
 // once the exporter answers, and stops with a message when a port is taken.
 func TestDemo(t *testing.T) {
+	testkit.RequireTool(t, "curl") // demo.sh waits for each server with curl
 	dir := t.TempDir()
 	for _, name := range []string{"chap_exporter", "dhis2sim"} {
 		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), "../"+name).CombinedOutput(); err != nil {
