@@ -457,14 +457,9 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("go build %s: %v\n%s", name, err, out)
 		}
 	}
-	freePort := func() string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	}
+	// demo.sh serves its three simulators from the port it is given and the two after it.
+	simPorts := func() string { return strconv.Itoa(testkit.FreeLoopbackPorts(t, 3)) }
+	exporterPort := func() string { return strconv.Itoa(testkit.FreeLoopbackPorts(t, 1)) }
 
 	t.Run("port taken", func(t *testing.T) {
 		taken, err := net.Listen("tcp", "127.0.0.1:0")
@@ -472,7 +467,7 @@ func TestDemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer taken.Close()
-		cmd := exec.Command("../../scripts/demo.sh", dir, freePort(), strconv.Itoa(taken.Addr().(*net.TCPAddr).Port))
+		cmd := exec.Command("../../scripts/demo.sh", dir, simPorts(), strconv.Itoa(taken.Addr().(*net.TCPAddr).Port))
 		out, err := cmd.CombinedOutput()
 		if err == nil || strings.Contains(string(out), "Try:") || !strings.Contains(string(out), "make demo: chap_exporter exited (is the port in use?") {
 			t.Errorf("demo with the exporter's port taken: %v\n%s", err, out)
@@ -483,7 +478,7 @@ func TestDemo(t *testing.T) {
 		// A demo that never prints its last line is killed, so the test ends.
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "../../scripts/demo.sh", dir, freePort(), freePort())
+		cmd := exec.CommandContext(ctx, "../../scripts/demo.sh", dir, simPorts(), exporterPort())
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) } // demo.sh stops its children
 		cmd.WaitDelay = 10 * time.Second
 		stdout, err := cmd.StdoutPipe()
