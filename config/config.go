@@ -178,7 +178,7 @@ type CheckKinds func(name string) []Kind
 func Load(filename string, checks CheckKinds) (*Config, error) {
 	content, err := readSettled(filename)
 	if err != nil {
-		return nil, &Error{File: filename, Msg: "cannot read config file", Err: err}
+		return nil, &Error{File: filename, Msg: "cannot read config file: " + cause(err), Err: err}
 	}
 	return Parse(content, filename, checks)
 }

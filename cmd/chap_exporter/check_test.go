@@ -268,7 +268,7 @@ func TestRunCheckFlagErrorsExactly(t *testing.T) {
 			`--checks: unknown check "dhis2_pong"; known checks are chapkit_health, dhis2_chap_climate_app, dhis2_chap_modeling_app, dhis2_chap_ping, dhis2_chap_ready, dhis2_chap_route, dhis2_chap_system_info, dhis2_ping, dhis2_system_info, http_2xx, ocs_health, ocs_info`},
 		{checkOptions{Timeout: time.Second}, "--token-env, --username, --password-env, --timeout and --kind go with --url"},
 		{checkOptions{URL: url, Targets: []string{"demo"}}, "give either --url or target names from the configuration file, not both"},
-		{checkOptions{ConfigFile: "/nonexistent/chap.yml"}, "/nonexistent/chap.yml: cannot read config file: open /nonexistent/chap.yml: no such file or directory"},
+		{checkOptions{ConfigFile: "/nonexistent/chap.yml"}, "/nonexistent/chap.yml: cannot read config file: no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
