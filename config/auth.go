@@ -105,9 +105,9 @@ func (s secretSource) resolve(target, dir string) (commoncfg.Secret, []string, e
 		return commoncfg.Secret(strings.TrimSpace(v)), nil, nil
 	default:
 		path := commoncfg.JoinDir(dir, s.file)
-		b, err := readFile(path, MaxSecretFileBytes)
+		b, err := ReadFile(path, MaxSecretFileBytes)
 		if err != nil {
-			return "", nil, &keyError{key: "auth." + s.fileKey, msg: fmt.Sprintf("cannot read %s file %s: %s", s.description, path, cause(err)), err: err}
+			return "", nil, &keyError{key: "auth." + s.fileKey, msg: fmt.Sprintf("cannot read %s file %s: %s", s.description, path, WhyUnreadable(err)), err: err}
 		}
 		v := strings.TrimSpace(string(b))
 		if v == "" {

@@ -98,9 +98,9 @@ func (t *Target) resolveTLS() error {
 		if f.path == "" {
 			continue
 		}
-		b, err := readFile(f.path, MaxTLSFileBytes)
+		b, err := ReadFile(f.path, MaxTLSFileBytes)
 		if err != nil {
-			return &keyError{key: "tls_config." + f.key, msg: fmt.Sprintf("cannot read %s: %s", f.path, cause(err)), err: err}
+			return &keyError{key: "tls_config." + f.key, msg: fmt.Sprintf("cannot read %s: %s", f.path, WhyUnreadable(err)), err: err}
 		}
 		f.set(string(b))
 	}
@@ -178,7 +178,7 @@ type CheckKinds func(name string) []Kind
 func Load(filename string, checks CheckKinds) (*Config, error) {
 	content, err := readSettled(filename)
 	if err != nil {
-		return nil, &Error{File: filename, Msg: "cannot read config file: " + cause(err), Err: err}
+		return nil, &Error{File: filename, Msg: "cannot read config file: " + WhyUnreadable(err), Err: err}
 	}
 	return Parse(content, filename, checks)
 }
