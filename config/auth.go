@@ -50,6 +50,9 @@ func (a *Auth) Credential() commoncfg.Secret { return a.credential }
 // envNameRE is what a portable environment variable name looks like.
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// ValidEnvName reports whether name may be given as a *_env key's value.
+func ValidEnvName(name string) bool { return envNameRE.MatchString(name) }
+
 // conventionalEnvNameRE is how variable names are usually written; only
 // such names are repeated in errors.
 var conventionalEnvNameRE = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,63}$`)

@@ -253,8 +253,8 @@ func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err
 	} else if !t.Kind.Valid() {
 		return nil, keyErrorf("kind", "unknown kind %q (want one of %s)", t.Kind, nameList(Kinds))
 	}
-	if len(t.DisplayName) > maxDisplayName {
-		return nil, keyErrorf("display_name", "is longer than %d bytes", maxDisplayName)
+	if len(t.DisplayName) > MaxDisplayName {
+		return nil, keyErrorf("display_name", "is longer than %d bytes", MaxDisplayName)
 	}
 	if err := validateURL(t.URL); err != nil {
 		return nil, err
@@ -306,8 +306,11 @@ func validPort(port string) bool {
 	return err == nil && n >= 1 && n <= 65535
 }
 
-// maxDisplayName bounds a display name, which every page and table shows.
-const maxDisplayName = 120
+// MaxDisplayName bounds a display name, which every page and table shows.
+const MaxDisplayName = 120
+
+// ValidTargetName reports whether name may name a target (a key under targets:).
+func ValidTargetName(name string) bool { return targetNameRE.MatchString(name) }
 
 // Label is the name people see: the display name, else the target name.
 func (t *Target) Label() string {

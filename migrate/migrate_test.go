@@ -347,7 +347,7 @@ func TestOCSInstance(t *testing.T) {
 // TestLongDisplayNameNotCarried: chap.yml refuses display names over 120
 // bytes, so a longer name is reported instead of breaking --config.check.
 func TestLongDisplayNameNotCarried(t *testing.T) {
-	long := strings.Repeat("n", maxDisplayName+1)
+	long := strings.Repeat("n", config.MaxDisplayName+1)
 	src, err := Parse([]byte("[instances.a]\nname = \""+long+"\"\nurl = \"https://a\"\ntoken_env = \"A\"\n"), "f.toml")
 	if err != nil {
 		t.Fatal(err)

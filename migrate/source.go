@@ -330,13 +330,11 @@ func validateURL(raw string) error {
 	return nil
 }
 
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// envNameRule refuses *_env values that are not variable names, the first
-// by key; they are not echoed, since a misplaced secret is the likely mistake.
+// envNameRule refuses *_env values that chap.yml would not take as variable
+// names, the first by key; they are not echoed, since a misplaced secret is the likely mistake.
 func envNameRule(envs map[string]string) fieldRule {
 	for _, k := range slices.Sorted(maps.Keys(envs)) {
-		if v := envs[k]; v != "" && !envNameRE.MatchString(v) {
+		if v := envs[k]; v != "" && !config.ValidEnvName(v) {
 			return fieldRule{broken: true, key: k, msg: "is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"}
 		}
 	}
