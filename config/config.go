@@ -272,15 +272,8 @@ func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err
 	if err := t.validateKindKeys(); err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	for _, c := range t.Checks {
-		if err := checkApplies(checks, c, t.Kind); err != nil {
-			return nil, keyErrorf("checks", "%s", err)
-		}
-		if seen[c] {
-			return nil, keyErrorf("checks", "check %q listed twice", c)
-		}
-		seen[c] = true
+	if err := validChecks(t.Checks, t.Kind, checks); err != nil {
+		return nil, keyErrorf("checks", "%s", err)
 	}
 	if err := t.validateExtras(checks); err != nil {
 		return nil, err
@@ -299,6 +292,22 @@ func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err
 		return nil, &keyError{key: "proxy_url", msg: err.Error(), err: err}
 	}
 	return t.Auth.resolve(t.Name, dir)
+}
+
+// validChecks applies the rules of a target's checks: key to names, the
+// checks of a target of kind.
+func validChecks(names []string, kind Kind, checks CheckKinds) error {
+	seen := map[string]bool{}
+	for _, c := range names {
+		if err := checkApplies(checks, c, kind); err != nil {
+			return err
+		}
+		if seen[c] {
+			return fmt.Errorf("check %q listed twice", c)
+		}
+		seen[c] = true
+	}
+	return nil
 }
 
 func validPort(port string) bool {

@@ -230,7 +230,7 @@ func TestRunCheckMixedKinds(t *testing.T) {
 	}
 	stderr.Reset()
 	code := runCheck(t.Context(), checkOptions{ConfigFile: file, Checks: []string{"ocs_health"}, Stdout: &stdout, Stderr: &stderr})
-	if want := `--checks: check ocs_health does not apply to kind chapkit (target "ewars-model")`; code != 2 || !strings.Contains(stderr.String(), want) {
+	if want := "chap_exporter check: --checks: check ocs_health does not apply to kind chapkit (target \"ewars-model\")\n"; code != 2 || stderr.String() != want {
 		t.Errorf("exit %d, stderr %q, want 2 with %q", code, stderr.String(), want)
 	}
 }
