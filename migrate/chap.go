@@ -120,7 +120,11 @@ func (m *migration) statusPage() config.UI {
 		return u
 	}
 	if t := m.src.UI.Title; t != nil {
-		u.Title = *t
+		if err := config.ValidUITitle(*t); err != nil {
+			m.notCarried("[ui].title", fmt.Sprintf("the status page's title %s; set ui.title in chap.yml", err))
+		} else {
+			u.Title = *t
+		}
 	}
 	switch theme := config.Theme(m.src.UI.Theme); {
 	case theme == "":
