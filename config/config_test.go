@@ -148,6 +148,7 @@ func TestLoadErrorsNeverShowSecrets(t *testing.T) {
 		{"a secret pasted where a list belongs", "targets:\n  prod:\n    url: https://dhis2.example.org\n    checks: d2pat_list-canary\n", "list-canary"},
 		// The YAML library quotes a value whose explicit tag it does not fit.
 		{"a password in a proxy URL that does not parse", "targets:\n  prod:\n    url: https://dhis2.example.org\n    proxy_url: \"http://ops:proxy-canary%zz@proxy.example.org\"\n", "proxy-canary"},
+		{"a password in a proxy URL given through an alias", "x: &p \"http://ops:alias-canary%zz@proxy.example.org\"\ntargets:\n  prod:\n    url: https://dhis2.example.org\n    proxy_url: *p\n", "alias-canary"},
 		{"a token with a tag it does not fit", "targets:\n  prod:\n    url: https://dhis2.example.org\n    auth:\n      token: !!int \"d2pat_tagged-canary\"\n", "tagged-canary"},
 	}
 	for _, tt := range tests {

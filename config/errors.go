@@ -162,9 +162,11 @@ func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
 // a type error with several problems keeps them all, joined by "; ".
 // content is the file, for finding the line at fault of a syntax error.
 func yamlError(file string, content []byte, root *yaml.Node, err error) *Error {
-	if line, msg, ok := valueProblem(root, err); ok {
-		e := &Error{File: file, Line: line, Msg: msg, Err: errors.New(msg)}
-		e.Target, e.Key = locator{file: file, root: root}.keyAt(line)
+	if line, key, msg, ok := valueProblem(root, err); ok {
+		e := &Error{File: file, Line: line, Key: key, Msg: msg, Err: errors.New(msg)}
+		if line > 0 {
+			e.Target, e.Key = locator{file: file, root: root}.keyAt(line)
+		}
 		return e
 	}
 	problems := yamlProblems(err)
@@ -278,20 +280,21 @@ func keyPath(n *yaml.Node, line int) []string {
 	return nil
 }
 
-// valueProblem locates a value that a prometheus/common type refused while
-// decoding (proxy_url, min_version, max_version): its error has no line and
-// quotes the value, which may hold a password, so the message is reworded.
-func valueProblem(root *yaml.Node, err error) (line int, msg string, ok bool) {
+// valueProblem rewords the error of a value that a prometheus/common type
+// refused while decoding (proxy_url, min_version, max_version), which has
+// no line and quotes the value, which may hold a password. It locates the
+// value when it can (line > 0), else names the key.
+func valueProblem(root *yaml.Node, err error) (line int, key, msg string, ok bool) {
 	var ue *url.Error
 	switch {
 	case errors.As(err, &ue):
 		line = badValueLine(root, []string{"proxy_url"}, func(v string) bool { _, err := url.Parse(v); return err != nil })
-		msg = "is not a valid URL"
+		return line, "proxy_url", "is not a valid URL", true
 	case strings.HasPrefix(err.Error(), "unknown TLS version: "):
 		line = badValueLine(root, []string{"min_version", "max_version"}, func(v string) bool { _, ok := commoncfg.TLSVersions[v]; return !ok })
-		msg = "unknown TLS version (want one of TLS10, TLS11, TLS12, TLS13)"
+		return line, "tls_config.min_version or max_version", "unknown TLS version (want one of TLS10, TLS11, TLS12, TLS13)", true
 	}
-	return line, msg, line > 0
+	return 0, "", "", false
 }
 
 // badValueLine is the line of the first scalar under one of keys that bad
