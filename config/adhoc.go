@@ -2,7 +2,9 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -106,4 +108,31 @@ func adHocName(raw string) string {
 		return u.Hostname()
 	}
 	return "adhoc"
+}
+
+// Select narrows c to the named targets (all when none are named), for a
+// command line that names targets and checks (`chap_exporter check NAME
+// --checks=...`), and returns their names in the order given. checks, when
+// given, replace each target's selection under the rules of its checks:
+// key; a *FlagError names --checks and the target at fault.
+func (c *Config) Select(names, checks []string, kinds CheckKinds) ([]string, error) {
+	if len(names) == 0 {
+		names = c.Names()
+	}
+	selected := make(map[string]*Target, len(names))
+	for _, name := range names {
+		t, ok := c.Targets[name]
+		if !ok {
+			return nil, fmt.Errorf("unknown target %q: configured targets are %s", name, strings.Join(c.Names(), ", "))
+		}
+		if len(checks) > 0 {
+			if err := validChecks(checks, t.Kind, kinds); err != nil {
+				return nil, &FlagError{Flag: "--checks", Msg: fmt.Sprintf("%s (target %q)", err, name), Err: err}
+			}
+			t.Checks = checks
+		}
+		selected[name] = t
+	}
+	c.Targets = selected
+	return names, nil
 }

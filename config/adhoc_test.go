@@ -94,3 +94,53 @@ func TestAdHocErrorsNameFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestSelect: the command line narrows a configuration to the targets it
+// names, in its order, and --checks replaces their checks under the rules
+// of a file's checks: key, naming the flag and the target at fault.
+func TestSelect(t *testing.T) {
+	const file = "targets:\n  prod: {url: https://dhis2.example.org}\n  climate: {url: https://ocs.example.org, kind: ocs}\n  extra: {url: https://extra.example.org}\n"
+	tests := []struct {
+		name          string
+		names, checks []string
+		want          []string // selected names; checks of each when checks are given
+		err           string
+	}{
+		{"all, sorted", nil, nil, []string{"climate", "extra", "prod"}, ""},
+		{"the named ones, in their order", []string{"prod", "climate"}, nil, []string{"prod", "climate"}, ""},
+		{"checks replace the selection", []string{"prod"}, []string{"dhis2_ping", "http_2xx"}, []string{"prod"}, ""},
+		{"unknown target", []string{"prod", "nope"}, nil, nil, `unknown target "nope": configured targets are climate, extra, prod`},
+		{"check of another kind", nil, []string{"dhis2_ping"}, nil, `--checks: check dhis2_ping does not apply to kind ocs (target "climate")`},
+		{"check listed twice", []string{"prod"}, []string{"http_2xx", "http_2xx"}, nil, `--checks: check "http_2xx" listed twice (target "prod")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(file), "chap.yml", knownChecks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			names, err := cfg.Select(tt.names, tt.checks, knownChecks)
+			if tt.err != "" {
+				var fe *config.FlagError
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("error = %v, want %s", err, tt.err)
+				}
+				if strings.HasPrefix(tt.err, "--checks") && !errors.As(err, &fe) {
+					t.Errorf("error is %T, want *config.FlagError", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(names, ",") != strings.Join(tt.want, ",") || len(cfg.Targets) != len(tt.want) {
+				t.Fatalf("names = %v, targets = %v, want %v", names, cfg.Names(), tt.want)
+			}
+			for _, name := range names {
+				if got := cfg.Targets[name].Checks; tt.checks != nil && strings.Join(got, ",") != strings.Join(tt.checks, ",") {
+					t.Errorf("%s checks = %v, want %v", name, got, tt.checks)
+				}
+			}
+		})
+	}
+}

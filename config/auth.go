@@ -50,6 +50,9 @@ func (a *Auth) Credential() commoncfg.Secret { return a.credential }
 // envNameRE is what a portable environment variable name looks like.
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// ValidEnvName reports whether name may be given as a *_env key's value.
+func ValidEnvName(name string) bool { return envNameRE.MatchString(name) }
+
 // conventionalEnvNameRE is how variable names are usually written; only
 // such names are repeated in errors.
 var conventionalEnvNameRE = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,63}$`)
@@ -105,9 +108,9 @@ func (s secretSource) resolve(target, dir string) (commoncfg.Secret, []string, e
 		return commoncfg.Secret(strings.TrimSpace(v)), nil, nil
 	default:
 		path := commoncfg.JoinDir(dir, s.file)
-		b, err := readFile(path, MaxSecretFileBytes)
+		b, err := ReadFile(path, MaxSecretFileBytes)
 		if err != nil {
-			return "", nil, &keyError{key: "auth." + s.fileKey, msg: fmt.Sprintf("cannot read %s file %s: %s", s.description, path, cause(err)), err: err}
+			return "", nil, &keyError{key: "auth." + s.fileKey, msg: fmt.Sprintf("cannot read %s file %s: %s", s.description, path, WhyUnreadable(err)), err: err}
 		}
 		v := strings.TrimSpace(string(b))
 		if v == "" {

@@ -98,9 +98,9 @@ func (t *Target) resolveTLS() error {
 		if f.path == "" {
 			continue
 		}
-		b, err := readFile(f.path, MaxTLSFileBytes)
+		b, err := ReadFile(f.path, MaxTLSFileBytes)
 		if err != nil {
-			return &keyError{key: "tls_config." + f.key, msg: fmt.Sprintf("cannot read %s: %s", f.path, cause(err)), err: err}
+			return &keyError{key: "tls_config." + f.key, msg: fmt.Sprintf("cannot read %s: %s", f.path, WhyUnreadable(err)), err: err}
 		}
 		f.set(string(b))
 	}
@@ -178,7 +178,7 @@ type CheckKinds func(name string) []Kind
 func Load(filename string, checks CheckKinds) (*Config, error) {
 	content, err := readSettled(filename)
 	if err != nil {
-		return nil, &Error{File: filename, Msg: "cannot read config file", Err: err}
+		return nil, &Error{File: filename, Msg: "cannot read config file: " + WhyUnreadable(err), Err: err}
 	}
 	return Parse(content, filename, checks)
 }
@@ -253,8 +253,8 @@ func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err
 	} else if !t.Kind.Valid() {
 		return nil, keyErrorf("kind", "unknown kind %q (want one of %s)", t.Kind, nameList(Kinds))
 	}
-	if len(t.DisplayName) > maxDisplayName {
-		return nil, keyErrorf("display_name", "is longer than %d bytes", maxDisplayName)
+	if len(t.DisplayName) > MaxDisplayName {
+		return nil, keyErrorf("display_name", "is longer than %d bytes", MaxDisplayName)
 	}
 	if err := validateURL(t.URL); err != nil {
 		return nil, err
@@ -272,15 +272,8 @@ func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err
 	if err := t.validateKindKeys(); err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	for _, c := range t.Checks {
-		if err := checkApplies(checks, c, t.Kind); err != nil {
-			return nil, keyErrorf("checks", "%s", err)
-		}
-		if seen[c] {
-			return nil, keyErrorf("checks", "check %q listed twice", c)
-		}
-		seen[c] = true
+	if err := validChecks(t.Checks, t.Kind, checks); err != nil {
+		return nil, keyErrorf("checks", "%s", err)
 	}
 	if err := t.validateExtras(checks); err != nil {
 		return nil, err
@@ -301,13 +294,32 @@ func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err
 	return t.Auth.resolve(t.Name, dir)
 }
 
+// validChecks applies the rules of a target's checks: key to names, the
+// checks of a target of kind.
+func validChecks(names []string, kind Kind, checks CheckKinds) error {
+	seen := map[string]bool{}
+	for _, c := range names {
+		if err := checkApplies(checks, c, kind); err != nil {
+			return err
+		}
+		if seen[c] {
+			return fmt.Errorf("check %q listed twice", c)
+		}
+		seen[c] = true
+	}
+	return nil
+}
+
 func validPort(port string) bool {
 	n, err := strconv.Atoi(port)
 	return err == nil && n >= 1 && n <= 65535
 }
 
-// maxDisplayName bounds a display name, which every page and table shows.
-const maxDisplayName = 120
+// MaxDisplayName bounds a display name, which every page and table shows.
+const MaxDisplayName = 120
+
+// ValidTargetName reports whether name may name a target (a key under targets:).
+func ValidTargetName(name string) bool { return targetNameRE.MatchString(name) }
 
 // Label is the name people see: the display name, else the target name.
 func (t *Target) Label() string {

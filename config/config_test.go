@@ -102,6 +102,9 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 		{"custom-requires-other-kind", `testdata/invalid/custom-requires-other-kind.yml:8: target "ewars": custom_checks[0].requires: check "models" requires dhis2_ping, which does not apply to kind chapkit`},
 		{"health-path-on-dhis2", `testdata/invalid/health-path-on-dhis2.yml:4: target "prod": health_path: applies only to kind chapkit, not dhis2`},
 		{"explicit-tag", `testdata/invalid/explicit-tag.yml:7: target "prod": auth.token: a value tagged !!int is not a number: remove the tag or fix the value`},
+		// prometheus/common refuses these while decoding, without a line, quoting the value.
+		{"bad-proxy-url", `testdata/invalid/bad-proxy-url.yml:4: target "prod": proxy_url: is not a valid URL`},
+		{"bad-tls-version", `testdata/invalid/bad-tls-version.yml:5: target "prod": tls_config.min_version: unknown TLS version (want one of TLS10, TLS11, TLS12, TLS13)`},
 		{"bad-health-path", `testdata/invalid/bad-health-path.yml:5: target "ewars": health_path: "health?x=1" must be a path like /health: start with / and have no query or fragment`},
 	}
 	seen := map[string]bool{}
@@ -144,6 +147,8 @@ func TestLoadErrorsNeverShowSecrets(t *testing.T) {
 		{"a password in the URL", "targets:\n  prod:\n    url: https://ops:url-canary@dhis2.example.org\n", "url-canary"},
 		{"a secret pasted where a list belongs", "targets:\n  prod:\n    url: https://dhis2.example.org\n    checks: d2pat_list-canary\n", "list-canary"},
 		// The YAML library quotes a value whose explicit tag it does not fit.
+		{"a password in a proxy URL that does not parse", "targets:\n  prod:\n    url: https://dhis2.example.org\n    proxy_url: \"http://ops:proxy-canary%zz@proxy.example.org\"\n", "proxy-canary"},
+		{"a password in a proxy URL given through an alias", "x: &p \"http://ops:alias-canary%zz@proxy.example.org\"\ntargets:\n  prod:\n    url: https://dhis2.example.org\n    proxy_url: *p\n", "alias-canary"},
 		{"a token with a tag it does not fit", "targets:\n  prod:\n    url: https://dhis2.example.org\n    auth:\n      token: !!int \"d2pat_tagged-canary\"\n", "tagged-canary"},
 	}
 	for _, tt := range tests {

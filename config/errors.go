@@ -3,9 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
+	commoncfg "github.com/prometheus/common/config"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -17,7 +20,9 @@ type Error struct {
 	Target string // "" when the problem is not inside one target
 	Key    string // dotted key inside the target, "" when not known
 	Msg    string
-	Err    error // the underlying cause, for errors.Is/As
+	// Err is the underlying cause, for errors.Is/As only: Error never prints
+	// it, since a library's message may quote a value that is a secret.
+	Err error
 }
 
 func (e *Error) Error() string {
@@ -34,9 +39,6 @@ func (e *Error) Error() string {
 		b.WriteString(e.Key + ": ")
 	}
 	b.WriteString(e.Msg)
-	if e.Err != nil && e.Line == 0 && e.Key == "" {
-		b.WriteString(": " + e.Err.Error())
-	}
 	return b.String()
 }
 
@@ -160,6 +162,13 @@ func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
 // a type error with several problems keeps them all, joined by "; ".
 // content is the file, for finding the line at fault of a syntax error.
 func yamlError(file string, content []byte, root *yaml.Node, err error) *Error {
+	if line, key, msg, ok := valueProblem(root, err); ok {
+		e := &Error{File: file, Line: line, Key: key, Msg: msg, Err: errors.New(msg)}
+		if line > 0 {
+			e.Target, e.Key = locator{file: file, root: root}.keyAt(line)
+		}
+		return e
+	}
 	problems := yamlProblems(err)
 	if len(problems) == 1 && problems[0].indentation {
 		if line, target, msg := indentProblem(content); line > 0 {
@@ -269,4 +278,43 @@ func keyPath(n *yaml.Node, line int) []string {
 		}
 	}
 	return nil
+}
+
+// valueProblem rewords the error of a value that a prometheus/common type
+// refused while decoding (proxy_url, min_version, max_version), which has
+// no line and quotes the value, which may hold a password. It locates the
+// value when it can (line > 0), else names the key.
+func valueProblem(root *yaml.Node, err error) (line int, key, msg string, ok bool) {
+	var ue *url.Error
+	switch {
+	case errors.As(err, &ue):
+		line = badValueLine(root, []string{"proxy_url"}, func(v string) bool { _, err := url.Parse(v); return err != nil })
+		return line, "proxy_url", "is not a valid URL", true
+	case strings.HasPrefix(err.Error(), "unknown TLS version: "):
+		line = badValueLine(root, []string{"min_version", "max_version"}, func(v string) bool { _, ok := commoncfg.TLSVersions[v]; return !ok })
+		return line, "tls_config.min_version or max_version", "unknown TLS version (want one of TLS10, TLS11, TLS12, TLS13)", true
+	}
+	return 0, "", "", false
+}
+
+// badValueLine is the line of the first scalar under one of keys that bad
+// refuses, 0 when there is none.
+func badValueLine(n *yaml.Node, keys []string, bad func(string) bool) int {
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Kind == yaml.ScalarNode && slices.Contains(keys, k.Value) && bad(v.Value) {
+				return k.Line
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if line := badValueLine(c, keys, bad); line > 0 {
+			return line
+		}
+	}
+	return 0
 }

@@ -19,15 +19,16 @@ const (
 	MaxTLSFileBytes    = 1 << 20 // a CA bundle, client certificate or key
 )
 
-// readFile reads a regular file of at most limit bytes and never blocks:
+// ReadFile reads a regular file of at most limit bytes and never blocks:
 // it opens without waiting (a FIFO with no writer would hang a plain
 // open), then refuses anything fstat does not call a regular file.
-func readFile(path string, limit int64) ([]byte, error) {
+// WhyUnreadable words its error.
+func ReadFile(path string, limit int64) ([]byte, error) {
 	b, _, err := readFileInfo(path, limit)
 	return b, err
 }
 
-// readFileInfo is readFile that also returns the file's modification time.
+// readFileInfo is ReadFile that also returns the file's modification time.
 func readFileInfo(path string, limit int64) ([]byte, time.Time, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -104,9 +105,10 @@ func fileKind(m fs.FileMode) string {
 	return m.Type().String()
 }
 
-// cause says why a file could not be read without repeating its path (the
-// message names it already): "no such file or directory", "not a regular file".
-func cause(err error) string {
+// WhyUnreadable says why a file could not be read without repeating its
+// path (the message names it already): "no such file or directory", "not a
+// regular file (a named pipe)".
+func WhyUnreadable(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()

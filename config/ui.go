@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -54,16 +56,26 @@ func (u *UI) Refresh() time.Duration {
 	return time.Duration(*u.RefreshInterval)
 }
 
+// ValidUITitle says what is wrong with title as ui.title, nil when nothing is.
+func ValidUITitle(title string) error {
+	switch {
+	case len(title) > maxUITitle:
+		return fmt.Errorf("is longer than %d bytes", maxUITitle)
+	case strings.IndexFunc(title, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return errors.New("must be printable text on one line")
+	}
+	return nil
+}
+
 // validate applies defaults and returns the first problem with its key.
 func (u *UI) validate() error {
 	if u.Title == "" {
 		u.Title = DefaultUITitle
 	}
+	if err := ValidUITitle(u.Title); err != nil {
+		return &keyError{key: "title", msg: err.Error(), err: err}
+	}
 	switch {
-	case len(u.Title) > maxUITitle:
-		return keyErrorf("title", "is longer than %d bytes", maxUITitle)
-	case strings.IndexFunc(u.Title, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
-		return keyErrorf("title", "must be printable text on one line")
 	case u.GroupBy != "" && !labelNameRE.MatchString(u.GroupBy):
 		return keyErrorf("group_by", "%q is not a label name (want %s)", u.GroupBy, labelNameRE)
 	}

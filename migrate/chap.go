@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math"
 	"path"
-	"regexp"
 	"slices"
 	"time"
 
@@ -16,12 +15,6 @@ import (
 	"github.com/dhis2-chap/chap_exporter/config"
 )
 
-// maxDisplayName is the longest display_name chap.yml accepts.
-const maxDisplayName = 120
-
-// targetNameRE is what chap_exporter accepts as a target name.
-var targetNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
 // chapConfig renders chap.yml: one target per instance, with inline secrets
 // moved to files under secrets/.
 func (m *migration) chapConfig() {
@@ -30,7 +23,7 @@ func (m *migration) chapConfig() {
 	for _, name := range slices.Sorted(maps.Keys(m.src.Instances)) {
 		in := m.src.Instances[name]
 		key := dottedKey([]string{"instances", name})
-		if !targetNameRE.MatchString(name) {
+		if !config.ValidTargetName(name) {
 			m.notCarried(key, "chap_exporter target names are [A-Za-z0-9_.-]+; add it to chap.yml and prometheus.yml under such a name")
 			continue
 		}
@@ -39,8 +32,8 @@ func (m *migration) chapConfig() {
 			URL:    in.URL,
 			Checks: in.Checks,
 		}
-		if len(in.Name) > maxDisplayName {
-			m.notCarried(key+".name", fmt.Sprintf("display names are at most %d bytes; set display_name by hand", maxDisplayName))
+		if len(in.Name) > config.MaxDisplayName {
+			m.notCarried(key+".name", fmt.Sprintf("display names are at most %d bytes; set display_name by hand", config.MaxDisplayName))
 		} else {
 			t.DisplayName = in.Name
 		}
@@ -127,7 +120,11 @@ func (m *migration) statusPage() config.UI {
 		return u
 	}
 	if t := m.src.UI.Title; t != nil {
-		u.Title = *t
+		if err := config.ValidUITitle(*t); err != nil {
+			m.notCarried("[ui].title", fmt.Sprintf("the status page's title %s; set ui.title in chap.yml", err))
+		} else {
+			u.Title = *t
+		}
 	}
 	switch theme := config.Theme(m.src.UI.Theme); {
 	case theme == "":

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dhis2-chap/chap_exporter/config"
+	"github.com/dhis2-chap/chap_exporter/prober"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -347,7 +348,7 @@ func TestOCSInstance(t *testing.T) {
 // TestLongDisplayNameNotCarried: chap.yml refuses display names over 120
 // bytes, so a longer name is reported instead of breaking --config.check.
 func TestLongDisplayNameNotCarried(t *testing.T) {
-	long := strings.Repeat("n", maxDisplayName+1)
+	long := strings.Repeat("n", config.MaxDisplayName+1)
 	src, err := Parse([]byte("[instances.a]\nname = \""+long+"\"\nurl = \"https://a\"\ntoken_env = \"A\"\n"), "f.toml")
 	if err != nil {
 		t.Fatal(err)
@@ -367,7 +368,8 @@ func TestLongDisplayNameNotCarried(t *testing.T) {
 }
 
 // TestUICarriedToTheStatusPage: [ui].title becomes the status page's title
-// and the dhis2 theme carries over; a theme the page lacks is reported.
+// and the dhis2 theme carries over; a theme the page lacks, or a title it
+// refuses, is reported, and chap.yml stays valid.
 func TestUICarriedToTheStatusPage(t *testing.T) {
 	tests := []struct {
 		name, ui   string
@@ -378,7 +380,10 @@ func TestUICarriedToTheStatusPage(t *testing.T) {
 			config.UI{Title: "Ministry of Health", Theme: config.ThemeDHIS2}, nil},
 		{"terminal theme", "theme = \"amber\"\n", config.UI{}, []string{"[ui].theme"}},
 		{"no ui table", "", config.UI{}, nil},
+		{"title on two lines", "title = \"Ministry\\nof Health\"\n", config.UI{}, []string{"[ui].title"}},
+		{"title too long", "title = \"" + strings.Repeat("t", 121) + "\"\n", config.UI{}, []string{"[ui].title"}},
 	}
+	t.Setenv("A", "token")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			toml := "[instances.a]\nurl = \"https://a\"\ntoken_env = \"A\"\n"
@@ -400,6 +405,9 @@ func TestUICarriedToTheStatusPage(t *testing.T) {
 				if f.Path == "chap.yml" {
 					if err := yaml.Unmarshal(f.Content, &got); err != nil {
 						t.Fatal(err)
+					}
+					if _, err := config.Parse(f.Content, "chap.yml", prober.KindsOf); err != nil {
+						t.Errorf("chap.yml is invalid: %v", err)
 					}
 				}
 			}

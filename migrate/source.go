@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 
 	toml "github.com/pelletier/go-toml/v2"
+
+	"github.com/dhis2-chap/chap_exporter/config"
 )
 
 // Source is a parsed and validated chap-checker configuration file.
@@ -126,29 +126,11 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Load reads and validates a chap-checker file.
 func Load(filename string) (*Source, error) {
-	f, err := os.Open(filename)
+	content, err := config.ReadFile(filename, maxSourceBytes)
 	if err != nil {
-		return nil, &Error{File: filename, Msg: "cannot read: " + pathErrorReason(err), Err: err}
-	}
-	defer f.Close()
-	content, err := io.ReadAll(io.LimitReader(f, maxSourceBytes+1))
-	if err != nil {
-		return nil, &Error{File: filename, Msg: "cannot read: " + pathErrorReason(err), Err: err}
-	}
-	if len(content) > maxSourceBytes {
-		return nil, &Error{File: filename, Msg: fmt.Sprintf("larger than %d bytes; is it the right file?", maxSourceBytes)}
+		return nil, &Error{File: filename, Msg: "cannot read: " + config.WhyUnreadable(err), Err: err}
 	}
 	return Parse(content, filename)
-}
-
-// pathErrorReason is the reason of a file error without the path, which the
-// caller names once.
-func pathErrorReason(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // Parse decodes and validates chap-checker TOML. Keys chap-checker does not
@@ -348,13 +330,11 @@ func validateURL(raw string) error {
 	return nil
 }
 
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// envNameRule refuses *_env values that are not variable names, the first
-// by key; they are not echoed, since a misplaced secret is the likely mistake.
+// envNameRule refuses *_env values that chap.yml would not take as variable
+// names, the first by key; they are not echoed, since a misplaced secret is the likely mistake.
 func envNameRule(envs map[string]string) fieldRule {
 	for _, k := range slices.Sorted(maps.Keys(envs)) {
-		if v := envs[k]; v != "" && !envNameRE.MatchString(v) {
+		if v := envs[k]; v != "" && !config.ValidEnvName(v) {
 			return fieldRule{broken: true, key: k, msg: "is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"}
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestParseRefusesWhatChapCheckerRefuses(t *testing.T) {
@@ -109,7 +111,22 @@ func TestLoadErrors(t *testing.T) {
 	if err := os.WriteFile(big, make([]byte, maxSourceBytes+1), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(big); err == nil || !strings.Contains(err.Error(), "larger than") {
+	if _, err := Load(big); err == nil || err.Error() != big+": cannot read: larger than 1048576 bytes; is it the right file?" {
 		t.Errorf("oversized file: %v", err)
+	}
+	// A FIFO with no writer once hung the command; it is refused at once.
+	fifo := filepath.Join(dir, "fifo.toml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Load(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || err.Error() != fifo+": cannot read: not a regular file (a named pipe)" {
+			t.Errorf("FIFO: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Load of a FIFO with no writer did not return within 5s")
 	}
 }

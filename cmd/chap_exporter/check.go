@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -87,7 +86,7 @@ func probeOnce(ctx context.Context, opts checkOptions) ([]*prober.Report, error)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	names, err := selectTargets(cfg, opts.Targets, opts.Checks)
+	names, err := cfg.Select(opts.Targets, opts.Checks, prober.KindsOf)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -129,34 +128,6 @@ func loadForCheck(opts *checkOptions) (*config.Config, error) {
 		URL: opts.URL, Kind: config.Kind(opts.Kind), Checks: opts.Checks, Timeout: opts.Timeout,
 		Username: opts.Username, PasswordEnv: opts.PasswordEnv, TokenEnv: opts.TokenEnv,
 	}, prober.KindsOf)
-}
-
-// selectTargets narrows cfg to the named targets (all when none are named)
-// and returns their names in the order given; checks, when given, replace
-// each one's selection and must apply to its kind.
-func selectTargets(cfg *config.Config, names, checks []string) ([]string, error) {
-	if len(names) == 0 {
-		names = cfg.Names()
-	}
-	selected := make(map[string]*config.Target, len(names))
-	for _, name := range names {
-		t, ok := cfg.Targets[name]
-		if !ok {
-			return nil, fmt.Errorf("unknown target %q: configured targets are %s", name, strings.Join(cfg.Names(), ", "))
-		}
-		for _, c := range checks {
-			if !slices.Contains(prober.KindsOf(c), t.Kind) {
-				return nil, fmt.Errorf("--checks: check %s does not apply to kind %s (target %q); checks of that kind are %s",
-					c, t.Kind, name, strings.Join(prober.ForKind(t.Kind), ", "))
-			}
-		}
-		if len(checks) > 0 {
-			t.Checks = checks
-		}
-		selected[name] = t
-	}
-	cfg.Targets = selected
-	return names, nil
 }
 
 // checkNames lists the checks --checks accepts, by kind, for help texts.

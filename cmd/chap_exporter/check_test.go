@@ -230,7 +230,7 @@ func TestRunCheckMixedKinds(t *testing.T) {
 	}
 	stderr.Reset()
 	code := runCheck(t.Context(), checkOptions{ConfigFile: file, Checks: []string{"ocs_health"}, Stdout: &stdout, Stderr: &stderr})
-	if want := `--checks: check ocs_health does not apply to kind chapkit (target "ewars-model")`; code != 2 || !strings.Contains(stderr.String(), want) {
+	if want := "chap_exporter check: --checks: check ocs_health does not apply to kind chapkit (target \"ewars-model\")\n"; code != 2 || stderr.String() != want {
 		t.Errorf("exit %d, stderr %q, want 2 with %q", code, stderr.String(), want)
 	}
 }
@@ -268,7 +268,7 @@ func TestRunCheckFlagErrorsExactly(t *testing.T) {
 			`--checks: unknown check "dhis2_pong"; known checks are chapkit_health, dhis2_chap_climate_app, dhis2_chap_modeling_app, dhis2_chap_ping, dhis2_chap_ready, dhis2_chap_route, dhis2_chap_system_info, dhis2_ping, dhis2_system_info, http_2xx, ocs_health, ocs_info`},
 		{checkOptions{Timeout: time.Second}, "--token-env, --username, --password-env, --timeout and --kind go with --url"},
 		{checkOptions{URL: url, Targets: []string{"demo"}}, "give either --url or target names from the configuration file, not both"},
-		{checkOptions{ConfigFile: "/nonexistent/chap.yml"}, "/nonexistent/chap.yml: cannot read config file: open /nonexistent/chap.yml: no such file or directory"},
+		{checkOptions{ConfigFile: "/nonexistent/chap.yml"}, "/nonexistent/chap.yml: cannot read config file: no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
