@@ -151,6 +151,11 @@ func (p *Plan) Write(dir string, force bool) error {
 			}
 		}
 	}
+	// The output directory itself holds no secret; only secrets/ is private,
+	// whichever file happens to be written first.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	for _, f := range p.Files {
 		path := filepath.Join(dir, filepath.FromSlash(f.Path))
 		dirMode, mode := os.FileMode(0o755), os.FileMode(0o644)

@@ -188,6 +188,29 @@ func TestEnvSecretsNotSetBecomeSteps(t *testing.T) {
 	}
 }
 
+// TestWriteModes: the output directory is 0755 and secrets/ 0700, even when
+// a secret is the first file written.
+func TestWriteModes(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "migrated")
+	plan := Plan{Files: []File{
+		{Path: "secrets/a.token", Content: []byte("x\n"), Secret: true},
+		{Path: "chap.yml", Content: []byte("targets: {}\n")},
+	}}
+	if err := plan.Write(out, false); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]os.FileMode{out: 0o755, filepath.Join(out, "secrets"): 0o700,
+		filepath.Join(out, "secrets", "a.token"): 0o600, filepath.Join(out, "chap.yml"): 0o644} {
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.Mode().Perm(); got != want {
+			t.Errorf("%s has mode %o, want %o", path, got, want)
+		}
+	}
+}
+
 func TestWriteRefusesToOverwrite(t *testing.T) {
 	out := t.TempDir()
 	existing := filepath.Join(out, "prometheus.yml")
@@ -335,13 +358,17 @@ func TestOCSInstance(t *testing.T) {
 	}
 	want := "targets:\n  nepal:\n    kind: ocs\n    display_name: Nepal\n    url: https://ocs.example.org\n    checks: [ocs_info]\n"
 	var chap []byte
+	var summary string
 	for _, f := range plan.Files {
 		if f.Path == "chap.yml" {
-			chap = f.Content
+			chap, summary = f.Content, f.Summary
 		}
 	}
 	if !strings.HasSuffix(string(chap), want) {
 		t.Errorf("chap.yml:\n%s\nwant it to end with:\n%s", chap, want)
+	}
+	if summary != "1 target (1 ocs)" {
+		t.Errorf("chap.yml's summary is %q, want \"1 target (1 ocs)\"", summary)
 	}
 }
 
