@@ -62,6 +62,9 @@ func (m *migration) chapConfig() {
 		"# Check it: chap_exporter --config.file=chap.yml --config.check\n" +
 		"# Every key: chap_exporter --config.example\n"
 	summary := fmt.Sprintf("%d targets (", len(targets))
+	if len(targets) == 1 {
+		summary = "1 target ("
+	}
 	for i, k := range slices.Sorted(maps.Keys(kinds)) {
 		if i > 0 {
 			summary += ", "
