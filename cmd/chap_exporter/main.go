@@ -74,7 +74,7 @@ type cli struct {
 
 // newCLI declares the commands and flags on kingpin.CommandLine.
 func newCLI() *cli {
-	kingpin.CommandLine.Help = "Probes DHIS2 servers and the chap-core behind their route. With no command it runs the exporter. " + exitCodesHelp
+	kingpin.CommandLine.Help = "Probes DHIS2 servers and the chap-core behind their route. With no command it runs the exporter: exit code 0 after a graceful shutdown, 1 when it cannot start (configuration, listener) or its server fails, 2 for a usage error. The check and migrate commands list their own exit codes."
 	kingpin.Command("serve", "Run the exporter (the default when no command is given).").Default()
 	app := &cli{logConfig: &promslog.Config{}}
 	addCheckCommand(app)
@@ -83,7 +83,7 @@ func newCLI() *cli {
 	app.configExample = kingpin.Flag("config.example", "Print an annotated configuration covering every key and exit.").Bool()
 	app.configCheck = kingpin.Flag("config.check", "Validate the configuration file, print the result and exit (0 valid, 1 invalid).").Bool()
 	app.timeoutOffset = kingpin.Flag("timeout-offset", "Seconds subtracted from Prometheus's scrape timeout to leave time to answer.").Default("0.5").Float64()
-	app.maxRequests = kingpin.Flag("web.max-requests", "Maximum number of /probe requests served at once; more get 503. 0 means no limit.").Default(strconv.Itoa(server.DefaultMaxRequests)).Int()
+	app.maxRequests = kingpin.Flag("web.max-requests", "Maximum probe runs (from /probe or /status; scrapes sharing a run count once) and status page renders at once; more get 503. 0 means no limit.").Default(strconv.Itoa(server.DefaultMaxRequests)).Int()
 	app.lifecycle = kingpin.Flag("web.enable-lifecycle", "Enable reloading through POST /-/reload (SIGHUP always reloads).").Bool()
 	app.maxPerHost = kingpin.Flag("dhis2.max-concurrent-requests-per-host", "Most requests in flight at once to one DHIS2 server (host:port), across all targets; 0 for no limit.").Default(strconv.Itoa(prober.DefaultMaxRequestsPerHost)).Int()
 	app.externalURL = kingpin.Flag("web.external-url", "URL under which people reach the exporter (e.g. behind a reverse proxy), for absolute links in alerts. Default: http://<hostname>:<listen port>.").PlaceHolder("URL").String()
