@@ -3,6 +3,7 @@ package prober
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -129,7 +130,21 @@ func listText(items []string, sep string) string {
 // credentials hidden, printable, at most n bytes. Redaction comes first so
 // that neither escaping nor truncation can leave part of a secret.
 func (p *Prober) serverText(s string, n int) string {
-	return truncate(printable(p.redact(s)), n)
+	return truncate(printable(withoutUserinfo(p.redact(s))), n)
+}
+
+// userinfo matches the user:password@ of a URL in text, parsable or not,
+// up to the authority's last "@" as net/url reads it.
+var userinfo = regexp.MustCompile(`((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)[^\s/]*@`)
+
+// withoutUserinfo drops the user:password@ of every URL in s: a server's
+// redirect or error may name a URL with a credential other than the
+// target's own, which redact cannot know.
+func withoutUserinfo(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return userinfo.ReplaceAllString(s, "$1")
 }
 
 // bound applies the result bounds to r, so nothing a server sent reaches a
