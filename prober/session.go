@@ -113,7 +113,9 @@ func (s *Session) GetPage(ctx context.Context, path string) (int, error) {
 		return fail(err)
 	}
 	if final := resp.Request.URL; final.Path != path || final.Host != req.URL.Host {
-		rec.Path += " → " + final.Redacted() // redirected; the URL has no credentials to hide, Redacted is belt and braces
+		// Redirected: where to, without the userinfo and query a login
+		// page's URL may carry (a ticket, a session).
+		rec.Path += " → " + (&url.URL{Scheme: final.Scheme, Host: final.Host, Path: final.Path}).String()
 	}
 	s.requests = append(s.requests, rec)
 	return resp.StatusCode, nil
