@@ -73,7 +73,7 @@ const (
 
 // Truncate cuts s to at most n bytes or characters, as m says, never inside
 // a character, and marks the cut with "…" (not counted in n); s comes back
-// whole when it fits. It is the one place text is cut: results (through
+// whole when it fits. Text is cut in one place, cutIndex: results (through
 // truncate), a caller's input echoed in an error and text on the status
 // page all go through it.
 func Truncate(s string, n int, m Measure) string {
