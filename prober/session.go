@@ -80,11 +80,6 @@ func (s *Session) GetRoute(ctx context.Context, subpath string) (*Response, erro
 	return s.shared(ctx, routeRequest(s.Target.RouteCode, subpath))
 }
 
-// RoutePath is the DHIS2 path that runs subpath on the route with code.
-func RoutePath(code, subpath string) string {
-	return "/api/routes/" + url.PathEscape(code) + "/run" + subpath
-}
-
 // GetPage sends an unauthenticated GET for path, following up to 5
 // redirects (to any host: no credentials are ever sent), and returns the
 // final status code whatever it is.
