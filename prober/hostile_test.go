@@ -77,10 +77,10 @@ func redirectWithAuthorization(credential string) http.Handler {
 // URL or query: not the target's, so redaction cannot know it.
 const foreignSecret = "other-system-s3cret"
 
-// redirecting answers path (a prefix) with a 302 to location, where
-// "HOST" stands for the server's own host:port, and serves a healthy
-// simulator elsewhere.
-func redirecting(path, location string) func(t *testing.T) string {
+// redirecting answers path with code (a 3xx) and location, where "HOST"
+// stands for the server's own host:port, and serves a healthy simulator
+// elsewhere.
+func redirecting(path string, code int, location string) func(t *testing.T) string {
 	return wrapSim(func(sim http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != path {
@@ -88,7 +88,7 @@ func redirecting(path, location string) func(t *testing.T) string {
 				return
 			}
 			w.Header().Set("Location", strings.ReplaceAll(location, "HOST", r.Host))
-			w.WriteHeader(http.StatusFound)
+			w.WriteHeader(code)
 		})
 	})
 }
@@ -132,11 +132,14 @@ func TestHostileAnswersAreBoundedPrintableAndRedacted(t *testing.T) {
 			setup: fault(dhis2sim.Me, dhis2sim.Fault{Status: 500, Body: `{"message":"upstream http://svc:` + foreignSecret + `@10.0.0.9/ failed"}`}),
 			check: "dhis2_ping", message: "upstream http://10.0.0.9/ failed"},
 		{name: "front page redirect with userinfo and a ticket",
-			setup: redirecting("/", "http://svc:"+foreignSecret+"@HOST/dhis-web-login/?ticket="+foreignSecret),
+			setup: redirecting("/", http.StatusFound, "http://svc:"+foreignSecret+"@HOST/dhis-web-login/?ticket="+foreignSecret),
 			check: "http_2xx", message: "front page answered 200"},
 		{name: "unparsable front page redirect with userinfo",
-			setup: redirecting("/", "http://svc:"+foreignSecret+"@127.0.0.1:bad/login"),
+			setup: redirecting("/", http.StatusFound, "http://svc:"+foreignSecret+"@127.0.0.1:bad/login"),
 			check: "http_2xx", message: `failed to parse Location header "http://127.0.0.1:bad/login"`},
+		{name: "unparsable Location of an API call's 300 (which net/http does not follow)",
+			setup: redirecting("/api/me", http.StatusMultipleChoices, "http://svc:"+foreignSecret+"@127.0.0.1:bad/login?ticket="+foreignSecret),
+			check: "dhis2_ping", message: "/api/me redirected to a Location that is not a URL (a login page)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
