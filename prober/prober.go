@@ -46,7 +46,6 @@ type Prober struct {
 	checks        []*registration
 	requires      [][]int // indexes into checks of each check's direct requirements
 	baseURL       string
-	userAgent     string
 	authorization commoncfg.Secret
 	secrets       []string // what redact hides: the credential and its Basic encoding
 	transport     *http.Transport
@@ -82,7 +81,6 @@ func New(t *config.Target, hosts *HostLimiter, opts Options) (*Prober, error) {
 		checks:        checks,
 		requires:      requires,
 		baseURL:       strings.TrimRight(t.URL, "/"),
-		userAgent:     opts.UserAgent,
 		authorization: auth,
 		secrets:       secretsOf(&t.Auth, auth),
 		transport:     transport,

@@ -35,7 +35,7 @@ func (p *Prober) newRequest(ctx context.Context, path string, authenticated bool
 	if err != nil {
 		return nil, failuref(ReasonBadResponse, err, "cannot build request for %s", path)
 	}
-	req.Header.Set("User-Agent", p.userAgent)
+	req.Header.Set("User-Agent", p.opts.UserAgent)
 	if authenticated {
 		req.Header.Set("Accept", "application/json")
 		if p.authorization != "" {
