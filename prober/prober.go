@@ -178,7 +178,7 @@ func (p *Prober) Probe(ctx context.Context, timeout time.Duration) *Report {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	state := &probeState{prober: p, budget: timeout, requests: map[apiRequest]*sharedRequest{}}
+	state := &probeState{prober: p, budget: timeout, sent: map[apiRequest]*sharedRequest{}}
 	results := make([]Result, len(p.checks))
 	done := make([]chan struct{}, len(p.checks))
 	for i := range done {

@@ -16,7 +16,7 @@ type probeState struct {
 	budget time.Duration
 
 	mu         sync.Mutex
-	requests   map[apiRequest]*sharedRequest // API GETs of this probe, so identical requests are sent once
+	sent       map[apiRequest]*sharedRequest // API GETs of this probe, so identical requests are sent once
 	certExpiry time.Time
 }
 
@@ -42,7 +42,7 @@ type Session struct {
 	// Target is the configured target being probed.
 	Target   *config.Target
 	probe    *probeState
-	requests []Request
+	requests []Request // what this check sent or shared, for Result.Requests
 }
 
 // GetAPI sends an authenticated GET for a DHIS2 API path (with query) and
@@ -121,10 +121,10 @@ func (s *Session) GetPage(ctx context.Context, path string) (int, error) {
 func (s *Session) shared(ctx context.Context, ar apiRequest) (*Response, error) {
 	p := s.probe
 	p.mu.Lock()
-	c, found := p.requests[ar]
+	c, found := p.sent[ar]
 	if !found {
 		c = &sharedRequest{done: make(chan struct{})}
-		p.requests[ar] = c
+		p.sent[ar] = c
 	}
 	p.mu.Unlock()
 	if found {
