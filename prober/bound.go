@@ -3,6 +3,7 @@ package prober
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -72,7 +73,7 @@ const (
 
 // Truncate cuts s to at most n bytes or characters, as m says, never inside
 // a character, and marks the cut with "…" (not counted in n); s comes back
-// whole when it fits. It is the one place text is cut: results (through
+// whole when it fits. Text is cut in one place, cutIndex: results (through
 // truncate), a caller's input echoed in an error and text on the status
 // page all go through it.
 func Truncate(s string, n int, m Measure) string {
@@ -129,7 +130,21 @@ func listText(items []string, sep string) string {
 // credentials hidden, printable, at most n bytes. Redaction comes first so
 // that neither escaping nor truncation can leave part of a secret.
 func (p *Prober) serverText(s string, n int) string {
-	return truncate(printable(p.redact(s)), n)
+	return truncate(printable(withoutUserinfo(p.redact(s))), n)
+}
+
+// userinfo matches the user:password@ of a URL in text, parsable or not,
+// up to the authority's last "@" as net/url reads it.
+var userinfo = regexp.MustCompile(`((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)[^\s/]*@`)
+
+// withoutUserinfo drops the user:password@ of every URL in s: a server's
+// redirect or error may name a URL with a credential other than the
+// target's own, which redact cannot know.
+func withoutUserinfo(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return userinfo.ReplaceAllString(s, "$1")
 }
 
 // bound applies the result bounds to r, so nothing a server sent reaches a

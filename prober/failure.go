@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strings"
 	"syscall"
 )
 
@@ -25,6 +26,10 @@ func (f *Failure) Unwrap() error { return f.Err }
 func failuref(reason Reason, err error, format string, args ...any) *Failure {
 	return &Failure{Reason: reason, Msg: fmt.Sprintf(format, args...), Err: err}
 }
+
+// badLocation begins net/http's error for a redirect whose Location it
+// cannot parse.
+const badLocation = "failed to parse Location header"
 
 // errTooManyRedirects stops http_2xx from following a redirect loop.
 var errTooManyRedirects = errors.New("stopped after 5 redirects")
@@ -57,6 +62,9 @@ func classify(err error) *Failure {
 		return failuref(ReasonCanceled, err, "probe canceled before an answer arrived")
 	case errors.Is(err, errTooManyRedirects):
 		return failuref(ReasonHTTPStatus, err, "more than 5 redirects (a redirect loop?)")
+	case strings.HasPrefix(err.Error(), badLocation):
+		// net/http's text quotes the whole Location, query and all; it has no type to match.
+		return failuref(ReasonHTTPStatus, err, "redirected to a Location that is not a URL")
 	case errors.As(err, &dnsErr):
 		return failuref(ReasonConnection, err, "cannot resolve host %s: %s", dnsErr.Name, dnsErr.Err)
 	case errors.As(err, &unknownCA):

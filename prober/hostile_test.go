@@ -73,13 +73,33 @@ func redirectWithAuthorization(credential string) http.Handler {
 	})
 }
 
+// foreignSecret is a credential of some other system a server names in a
+// URL or query: not the target's, so redaction cannot know it.
+const foreignSecret = "other-system-s3cret"
+
+// redirecting answers path with code (a 3xx) and location, where "HOST"
+// stands for the server's own host:port, and serves a healthy simulator
+// elsewhere.
+func redirecting(path string, code int, location string) func(t *testing.T) string {
+	return wrapSim(func(sim http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != path {
+				sim.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("Location", strings.ReplaceAll(location, "HOST", r.Host))
+			w.WriteHeader(code)
+		})
+	})
+}
+
 // TestHostileAnswersAreBoundedPrintableAndRedacted: whatever a server sends,
 // every result stays within the documented bounds, holds only printable
 // text and never shows the credential in any form, on every field a
 // consumer prints (message, version, revision, subsystems, request lines).
 func TestHostileAnswersAreBoundedPrintableAndRedacted(t *testing.T) {
 	basic := base64.StdEncoding.EncodeToString([]byte(dhis2sim.DefaultUsername + ":" + dhis2sim.DefaultPassword))
-	secrets := []string{dhis2sim.DefaultToken, dhis2sim.DefaultPassword, basic, url.QueryEscape(basic)}
+	secrets := []string{dhis2sim.DefaultToken, dhis2sim.DefaultPassword, basic, url.QueryEscape(basic), foreignSecret}
 	cases := []struct {
 		name  string
 		setup func(t *testing.T) string
@@ -108,6 +128,18 @@ func TestHostileAnswersAreBoundedPrintableAndRedacted(t *testing.T) {
 			t.Setenv("SIM_PASSWORD", dhis2sim.DefaultPassword)
 			return fmt.Sprintf("url: %s\nauth: {username: %s, password_env: SIM_PASSWORD}", serve(t, redirectWithAuthorization("Basic "+basic)).URL, dhis2sim.DefaultUsername)
 		}, check: "http_2xx", message: "front page answered 200"},
+		{name: "URL with another credential in an error message",
+			setup: fault(dhis2sim.Me, dhis2sim.Fault{Status: 500, Body: `{"message":"upstream http://svc:` + foreignSecret + `@10.0.0.9/ failed"}`}),
+			check: "dhis2_ping", message: "upstream http://10.0.0.9/ failed"},
+		{name: "front page redirect with userinfo and a ticket",
+			setup: redirecting("/", http.StatusFound, "http://svc:"+foreignSecret+"@HOST/dhis-web-login/?ticket="+foreignSecret),
+			check: "http_2xx", message: "front page answered 200"},
+		{name: "unparsable front page redirect with userinfo and a ticket",
+			setup: redirecting("/", http.StatusFound, "http://svc:"+foreignSecret+"@127.0.0.1:bad/login?ticket="+foreignSecret),
+			check: "http_2xx", message: "redirected to a Location that is not a URL"},
+		{name: "unparsable Location of an API call's 300 (which net/http does not follow)",
+			setup: redirecting("/api/me", http.StatusMultipleChoices, "http://svc:"+foreignSecret+"@127.0.0.1:bad/login?ticket="+foreignSecret),
+			check: "dhis2_ping", message: "/api/me redirected to a Location that is not a URL (a login page)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

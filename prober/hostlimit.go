@@ -14,8 +14,9 @@ import (
 )
 
 // DefaultMaxRequestsPerHost is the default per-host limit, of
-// --dhis2.max-concurrent-requests-per-host and of the check command. One probe of the default chain has at most 4 requests in flight,
-// so a lone probe is never slowed down by it.
+// --dhis2.max-concurrent-requests-per-host and of the check command. One
+// probe of the default chain has at most 4 requests in flight, so a lone
+// probe is never slowed down by it.
 const DefaultMaxRequestsPerHost = 4
 
 // HostLimiter bounds how many requests are in flight at once to one DHIS2

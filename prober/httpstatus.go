@@ -62,9 +62,11 @@ func loginFailure(kind config.Kind, path string, resp *http.Response, body []byt
 	if kind != config.KindDHIS2 {
 		return failuref(ReasonAuth, nil, "%s answered %d: something in front of the service asks for a login, and a %s target sends no credentials%s", path, resp.StatusCode, kind, bodyMessage(body))
 	}
-	loc := resp.Header.Get("Location")
-	if u, err := url.Parse(loc); err == nil {
-		loc = u.Path // the path says "login page"; the rest is noise
+	// The path says "login page"; the rest is noise, or a ticket. net/http
+	// refuses an unparsable Location only on the codes it follows.
+	loc := "a Location that is not a URL"
+	if u, err := url.Parse(resp.Header.Get("Location")); err == nil {
+		loc = u.Path
 	}
 	return failuref(ReasonAuth, nil, "%s redirected to %s (a login page): credentials not accepted", path, loc)
 }

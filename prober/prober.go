@@ -46,7 +46,6 @@ type Prober struct {
 	checks        []*registration
 	requires      [][]int // indexes into checks of each check's direct requirements
 	baseURL       string
-	userAgent     string
 	authorization commoncfg.Secret
 	secrets       []string // what redact hides: the credential and its Basic encoding
 	transport     *http.Transport
@@ -82,7 +81,6 @@ func New(t *config.Target, hosts *HostLimiter, opts Options) (*Prober, error) {
 		checks:        checks,
 		requires:      requires,
 		baseURL:       strings.TrimRight(t.URL, "/"),
-		userAgent:     opts.UserAgent,
 		authorization: auth,
 		secrets:       secretsOf(&t.Auth, auth),
 		transport:     transport,
@@ -180,7 +178,7 @@ func (p *Prober) Probe(ctx context.Context, timeout time.Duration) *Report {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	state := &probeState{prober: p, budget: timeout, requests: map[apiRequest]*sharedRequest{}}
+	state := &probeState{prober: p, budget: timeout, sent: map[apiRequest]*sharedRequest{}}
 	results := make([]Result, len(p.checks))
 	done := make([]chan struct{}, len(p.checks))
 	for i := range done {

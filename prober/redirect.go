@@ -15,7 +15,7 @@ func checkPageRedirect(req *http.Request, via []*http.Request) error {
 		return errTooManyRedirects
 	}
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-		return failuref(ReasonHTTPStatus, nil, "redirected to a %q URL; only http and https are followed", printable(truncate(req.URL.Scheme, 32)))
+		return failuref(ReasonHTTPStatus, nil, "redirected to a %q URL; only http and https are followed", req.URL.Scheme) // bounded with the result
 	}
 	if addr, err := netip.ParseAddr(req.URL.Hostname()); err == nil && linkLocal(addr) {
 		return failuref(ReasonHTTPStatus, nil, "redirected to %s, a link-local (cloud metadata) address; not followed", addr)

@@ -3,6 +3,7 @@ package prober
 import (
 	"context"
 	"net/http"
+	"net/url"
 )
 
 // via is the way an API request reaches the service. It decides how a
@@ -23,8 +24,9 @@ type apiRequest struct {
 }
 
 // routeRequest is the request that runs subpath on the route with code.
+// Only it builds a route path, so every route request is read as one.
 func routeRequest(code, subpath string) apiRequest {
-	return apiRequest{path: RoutePath(code, subpath), via: viaRoute}
+	return apiRequest{path: "/api/routes/" + url.PathEscape(code) + "/run" + subpath, via: viaRoute}
 }
 
 // newRequest builds a GET to the target; only API requests carry credentials.
@@ -33,7 +35,7 @@ func (p *Prober) newRequest(ctx context.Context, path string, authenticated bool
 	if err != nil {
 		return nil, failuref(ReasonBadResponse, err, "cannot build request for %s", path)
 	}
-	req.Header.Set("User-Agent", p.userAgent)
+	req.Header.Set("User-Agent", p.opts.UserAgent)
 	if authenticated {
 		req.Header.Set("Accept", "application/json")
 		if p.authorization != "" {

@@ -16,7 +16,7 @@ type probeState struct {
 	budget time.Duration
 
 	mu         sync.Mutex
-	requests   map[apiRequest]*sharedRequest // API GETs of this probe, so identical requests are sent once
+	sent       map[apiRequest]*sharedRequest // API GETs of this probe, so identical requests are sent once
 	certExpiry time.Time
 }
 
@@ -42,7 +42,7 @@ type Session struct {
 	// Target is the configured target being probed.
 	Target   *config.Target
 	probe    *probeState
-	requests []Request
+	requests []Request // what this check sent or shared, for Result.Requests
 }
 
 // GetAPI sends an authenticated GET for a DHIS2 API path (with query) and
@@ -80,11 +80,6 @@ func (s *Session) GetRoute(ctx context.Context, subpath string) (*Response, erro
 	return s.shared(ctx, routeRequest(s.Target.RouteCode, subpath))
 }
 
-// RoutePath is the DHIS2 path that runs subpath on the route with code.
-func RoutePath(code, subpath string) string {
-	return "/api/routes/" + url.PathEscape(code) + "/run" + subpath
-}
-
 // GetPage sends an unauthenticated GET for path, following up to 5
 // redirects (to any host: no credentials are ever sent), and returns the
 // final status code whatever it is.
@@ -113,7 +108,9 @@ func (s *Session) GetPage(ctx context.Context, path string) (int, error) {
 		return fail(err)
 	}
 	if final := resp.Request.URL; final.Path != path || final.Host != req.URL.Host {
-		rec.Path += " → " + final.Redacted() // redirected; the URL has no credentials to hide, Redacted is belt and braces
+		// Redirected: where to, without the userinfo and query a login
+		// page's URL may carry (a ticket, a session).
+		rec.Path += " → " + (&url.URL{Scheme: final.Scheme, Host: final.Host, Path: final.Path}).String()
 	}
 	s.requests = append(s.requests, rec)
 	return resp.StatusCode, nil
@@ -124,10 +121,10 @@ func (s *Session) GetPage(ctx context.Context, path string) (int, error) {
 func (s *Session) shared(ctx context.Context, ar apiRequest) (*Response, error) {
 	p := s.probe
 	p.mu.Lock()
-	c, found := p.requests[ar]
+	c, found := p.sent[ar]
 	if !found {
 		c = &sharedRequest{done: make(chan struct{})}
-		p.requests[ar] = c
+		p.sent[ar] = c
 	}
 	p.mu.Unlock()
 	if found {

@@ -15,8 +15,9 @@ import (
 func ExternalURL(flag string, listenAddresses []string) (string, error) {
 	if flag != "" {
 		u, err := url.Parse(flag)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return "", fmt.Errorf("--web.external-url %q is not an absolute http or https URL without query, like https://chap-exporter.example.org", flag)
+		// No userinfo: the URL becomes a label of chap_exporter_web_external_url_info.
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return "", fmt.Errorf("--web.external-url %s is not an absolute http or https URL without user, password or query, like https://chap-exporter.example.org", redactedFlag(flag, u, err))
 		}
 		return strings.TrimRight(u.String(), "/"), nil
 	}
@@ -31,4 +32,13 @@ func ExternalURL(flag string, listenAddresses []string) (string, error) {
 		}
 	}
 	return "http://" + net.JoinHostPort(host, port), nil
+}
+
+// redactedFlag is the flag's value for an error message, with any password
+// hidden.
+func redactedFlag(flag string, u *url.URL, parseErr error) string {
+	if parseErr != nil || u.User == nil {
+		return fmt.Sprintf("%q", flag)
+	}
+	return fmt.Sprintf("%q", u.Redacted())
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/dhis2-chap/chap_exporter/server"
@@ -27,11 +28,16 @@ func TestExternalURL(t *testing.T) {
 		{"/chap", nil, "", true},
 		{"ftp://example.org", nil, "", true},
 		{"https://example.org/?x=1", nil, "", true},
+		{"https://user:hunter2@example.org/", nil, "", true},
+		{"https://user@example.org/", nil, "", true},
 	}
 	for _, tt := range tests {
 		got, err := server.ExternalURL(tt.flag, tt.listen)
 		if got != tt.want || (err != nil) != tt.wantErr {
 			t.Errorf("ExternalURL(%q, %v) = %q, %v; want %q, error %v", tt.flag, tt.listen, got, err, tt.want, tt.wantErr)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("ExternalURL(%q) error shows the password: %v", tt.flag, err)
 		}
 	}
 }
