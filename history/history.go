@@ -18,13 +18,6 @@ const (
 	MaxIncidents = 20
 )
 
-// Recorder is what the owner of a chain run calls, once per run.
-type Recorder interface {
-	Record(r *prober.Report)
-}
-
-var _ Recorder = (*Store)(nil)
-
 // State is a target's overall state, worst last.
 type State uint8
 
