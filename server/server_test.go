@@ -70,6 +70,22 @@ func TestProbeRejectsBadRequests(t *testing.T) {
 	}
 }
 
+// TestUnknownTargetListIsBounded: with many targets configured, the answer
+// to an unknown one names the first ten and counts the rest.
+func TestUnknownTargetListIsBounded(t *testing.T) {
+	f := newFixture(t)
+	config := f.readConfig(t)
+	for i := range 20 {
+		config += fmt.Sprintf("  extra%02d:\n    url: %s\n    checks: [dhis2_ping]\n", i, f.simURL)
+	}
+	f.writeConfig(t, config)
+	f.reload(t)
+	want := "unknown target \"nope\": configured targets are basic, demo, extra00, extra01, extra02, extra03, extra04, extra05, extra06, extra07, and 13 more\n"
+	if code, body := f.get(t, "/probe?target=nope"); code != http.StatusBadRequest || body != want {
+		t.Errorf("unknown target among 23 = %d %q, want 400 %q", code, body, want)
+	}
+}
+
 func TestProbeAnswers200EvenWhenTargetIsDown(t *testing.T) {
 	f := newFixture(t)
 	f.sim.Update(func(st *dhis2sim.State) { st.ChapCoreDown = true })

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/prober"
@@ -26,9 +25,9 @@ func (s *Server) proberFor(w http.ResponseWriter, path string, query url.Values)
 	}
 	st := s.state.Load()
 	p, ok := st.probers[targets[0]]
-	if !ok {
+	if !ok { // the list is cut like a result's, so a large configuration cannot make every typo's answer large
 		s.reject(w, "unknown_target", fmt.Sprintf("unknown target %q: configured targets are %s",
-			echo(targets[0]), strings.Join(st.cfg.Names(), ", ")))
+			echo(targets[0]), prober.ListText(st.cfg.Names(), ", ")))
 		return nil, false
 	}
 	return p, true
