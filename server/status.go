@@ -59,10 +59,14 @@ func (s *Server) runProbe(w http.ResponseWriter, r *http.Request, p *prober.Prob
 
 // recordRun is the one place a chain run's side effects happen: the log
 // lines, the status page history and the duration histogram, once per run
-// however many scrapes shared it.
+// however many scrapes shared it. A run that was in flight when a reload
+// removed its target is not recorded: the reload has already forgotten the
+// target's history, and nothing would forget it again.
 func (s *Server) recordRun(rep *prober.Report) {
 	s.logProbe(rep)
-	s.history.Record(rep)
+	if _, configured := s.state.Load().probers[rep.Target]; configured {
+		s.history.Record(rep)
+	}
 	s.metrics.ObserveRun(rep)
 }
 
