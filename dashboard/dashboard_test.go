@@ -57,6 +57,12 @@ func fleet(n, downEvery, flapEvery int) ([]dashboard.Target, *history.Store) {
 	return targets, store
 }
 
+// detail is what the server hands RenderTarget: the target's history at now.
+func detail(store *history.Store, name string) history.Detail {
+	d, _ := store.Detail(name, now)
+	return d
+}
+
 func site() dashboard.Site {
 	return dashboard.Site{UI: config.UI{Title: "CHAP fleet", GroupBy: "env", Theme: config.ThemeAuto},
 		Version: "1.0.0", Started: now.Add(-25 * time.Hour), Now: now}
@@ -193,7 +199,7 @@ func BenchmarkTargetPage(b *testing.B) {
 	var buf bytes.Buffer
 	for b.Loop() {
 		buf.Reset()
-		if err := dashboard.RenderTarget(&buf, site(), targets[0], store, "debug report", dashboard.NotProbedNow); err != nil {
+		if err := dashboard.RenderTarget(&buf, site(), targets[0], detail(store, targets[0].Name), "debug report", dashboard.NotProbedNow); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -222,7 +228,7 @@ func TestProbeNowNotice(t *testing.T) {
 			store := &history.Store{}
 			store.Record(report("x", now.Add(-tt.age), false))
 			var buf bytes.Buffer
-			if err := dashboard.RenderTarget(&buf, site(), dashboard.Target{Name: "x", Label: "X", Checks: chain}, store, "", tt.probeNow); err != nil {
+			if err := dashboard.RenderTarget(&buf, site(), dashboard.Target{Name: "x", Label: "X", Checks: chain}, detail(store, "x"), "", tt.probeNow); err != nil {
 				t.Fatal(err)
 			}
 			for _, notice := range []string{ran, cached} {
@@ -242,7 +248,7 @@ func TestChecksReadInChainOrder(t *testing.T) {
 	store.Record(report("x", now, false))
 	plan := append(slices.Clone(chain), "chap_models")
 	var buf bytes.Buffer
-	if err := dashboard.RenderTarget(&buf, site(), dashboard.Target{Name: "x", Label: "X", Checks: plan}, store, "", dashboard.NotProbedNow); err != nil {
+	if err := dashboard.RenderTarget(&buf, site(), dashboard.Target{Name: "x", Label: "X", Checks: plan}, detail(store, "x"), "", dashboard.NotProbedNow); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"Web page", "DHIS2 login", "DHIS2 version", "chap route", "chap-core", "chap-core version",

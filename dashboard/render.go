@@ -96,12 +96,12 @@ const (
 // page that keeps refreshing itself with the same URL.
 const justProbedFor = time.Minute
 
-// RenderTarget writes one target's page: its checks in chain order with
-// their 24-hour strips, its incidents and the last probe's debug report.
+// RenderTarget writes one target's page from d, its history at site.Now
+// (the zero Detail when it was never probed): its checks in chain order with
+// their 24-hour strips, its incidents and debug, the report of d.Last.
 // probeNow says the page follows Probe now; it says so while the result is fresh.
-func RenderTarget(w io.Writer, site Site, t Target, store *history.Store, debug string, probeNow ProbeNow) error {
-	now := site.Now
-	d, probed := store.Detail(t.Name, now)
+func RenderTarget(w io.Writer, site Site, t Target, d history.Detail, debug string, probeNow ProbeNow) error {
+	now, probed := site.Now, d.Last != nil
 	justProbed := probeNow
 	if !probed || now.Sub(d.Last.End()) >= justProbedFor {
 		justProbed = NotProbedNow

@@ -18,13 +18,6 @@ const (
 	MaxIncidents = 20
 )
 
-// Recorder is what the owner of a chain run calls, once per run.
-type Recorder interface {
-	Record(r *prober.Report)
-}
-
-var _ Recorder = (*Store)(nil)
-
 // State is a target's overall state, worst last.
 type State uint8
 
@@ -169,7 +162,6 @@ func (i Incident) Duration(now time.Time) time.Duration {
 type checkHistory struct {
 	name   string
 	series series
-	open   int // index+1 in target.incidents of this check's ongoing incident; 0 when none
 }
 
 type target struct {
@@ -212,8 +204,8 @@ func (s *Store) Record(r *prober.Report) {
 		t.checks[i] = findCheck(old, c.Check)
 	}
 	for _, ch := range old { // a check no longer run ends its incident
-		if ch.open > 0 && !slices.Contains(t.checks, ch) {
-			t.incidents[ch.open-1].End = r.Start
+		if i := t.ongoing(ch.name); i >= 0 && !slices.Contains(t.checks, ch) {
+			t.incidents[i].End = r.Start
 		}
 	}
 	overall := SevOK
@@ -241,31 +233,33 @@ func findCheck(checks []*checkHistory, name string) *checkHistory {
 // when the check passes again. A skipped check is not an incident of its
 // own: the check it depends on is.
 func (t *target) trackIncident(ch *checkHistory, c prober.Result, at time.Time) {
-	failing := c.Status.Failing()
+	i := t.ongoing(ch.name)
 	switch {
-	case failing && ch.open == 0:
-		if len(t.incidents) == MaxIncidents {
-			t.dropOldestIncident()
-		}
-		t.incidents = append(t.incidents, Incident{Check: ch.name, Status: c.Status, Reason: c.Reason, Start: at})
-		ch.open = len(t.incidents)
-	case !failing && ch.open > 0 && c.Status != prober.StatusSkipped:
-		t.incidents[ch.open-1].End = at
-		ch.open = 0
+	case c.Status.Failing() && i < 0:
+		t.openIncident(Incident{Check: ch.name, Status: c.Status, Reason: c.Reason, Start: at})
+	case !c.Status.Failing() && i >= 0 && c.Status != prober.StatusSkipped:
+		t.incidents[i].End = at
 	}
 }
 
-// dropOldestIncident makes room, keeping the open indexes of the checks right.
-func (t *target) dropOldestIncident() {
-	t.incidents = append(t.incidents[:0], t.incidents[1:]...)
-	for _, c := range t.checks {
-		switch {
-		case c.open == 1:
-			c.open = 0 // its incident is forgotten; a later pass closes nothing
-		case c.open > 1:
-			c.open--
+// ongoing is the index of check's ongoing incident, -1 when it has none.
+func (t *target) ongoing(check string) int {
+	return slices.IndexFunc(t.incidents, func(inc Incident) bool { return inc.Check == check && inc.End.IsZero() })
+}
+
+// openIncident adds inc, making room by forgetting the oldest incident that
+// has ended: an ongoing one is kept, so the time its check broke is never
+// lost while it still fails. When every kept incident is ongoing, inc is
+// not listed.
+func (t *target) openIncident(inc Incident) {
+	if len(t.incidents) == MaxIncidents {
+		ended := slices.IndexFunc(t.incidents, func(inc Incident) bool { return !inc.End.IsZero() })
+		if ended < 0 {
+			return
 		}
+		t.incidents = slices.Delete(t.incidents, ended, ended+1)
 	}
+	t.incidents = append(t.incidents, inc)
 }
 
 // Retain forgets targets for which keep is false, e.g. after a reload.

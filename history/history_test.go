@@ -221,3 +221,30 @@ func TestIncidentsOfNewChecksWhenFull(t *testing.T) {
 		t.Errorf("check2's incident = %+v, want tls, recovered at 13:42", inc)
 	}
 }
+
+// TestOngoingIncidentOutlivesNewerOnes: a check failing all along keeps its
+// one incident, with the time it broke, however many incidents another
+// check opens and closes meanwhile; its recovery closes that incident.
+func TestOngoingIncidentOutlivesNewerOnes(t *testing.T) {
+	var s history.Store
+	at := time.Duration(0)
+	for range history.MaxIncidents + 5 {
+		s.Record(run("a", at, "fail:auth", "fail:timeout"))
+		s.Record(run("a", at+time.Minute, "fail:auth", "ok"))
+		at += 2 * time.Minute
+	}
+	s.Record(run("a", at, "ok", "ok"))
+	d, _ := s.Detail("a", t0.Add(at))
+	if len(d.Incidents) != history.MaxIncidents {
+		t.Fatalf("%d incidents kept, want %d", len(d.Incidents), history.MaxIncidents)
+	}
+	var check0 []history.Incident
+	for _, inc := range d.Incidents {
+		if inc.Check == "check0" {
+			check0 = append(check0, inc)
+		}
+	}
+	if len(check0) != 1 || !check0[0].Start.Equal(t0) || !check0[0].End.Equal(t0.Add(at)) {
+		t.Errorf("check0's incidents = %v, want one from 12:00 until its recovery at %s", check0, t0.Add(at).Format("15:04"))
+	}
+}

@@ -117,9 +117,9 @@ func truncate(s string, n int) string {
 	return s[:cut] + fmt.Sprintf("… (%d more bytes)", len(s)-cut)
 }
 
-// listText joins at most MaxListedItems items with sep, ending with
+// ListText joins at most MaxListedItems items with sep, ending with
 // "and N more" when there are more.
-func listText(items []string, sep string) string {
+func ListText(items []string, sep string) string {
 	if len(items) <= MaxListedItems {
 		return strings.Join(items, sep)
 	}

@@ -41,7 +41,7 @@ func (c appCheck) Run(ctx context.Context, s *Session) Result {
 	}
 	if len(malformed) > 0 {
 		return Fail(ReasonBadResponse, "%s (App Hub id %s) not found, and the apps list has malformed entries: %s",
-			c.label, id, listText(malformed, "; "))
+			c.label, id, ListText(malformed, "; "))
 	}
 	return Fail(ReasonMissing, "%s (App Hub id %s) is not installed", c.label, id)
 }

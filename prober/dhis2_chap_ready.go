@@ -48,9 +48,9 @@ func readiness(states map[string]string) Result {
 	for i, name := range down {
 		failing[i] = name + " (" + states[name] + ")"
 	}
-	r := OK("chap-core ready: %s ok", listText(slices.Sorted(maps.Keys(states)), ", "))
+	r := OK("chap-core ready: %s ok", ListText(slices.Sorted(maps.Keys(states)), ", "))
 	if len(failing) > 0 {
-		r = Fail(ReasonNotReady, "chap-core not ready: %s", listText(failing, ", "))
+		r = Fail(ReasonNotReady, "chap-core not ready: %s", ListText(failing, ", "))
 	}
 	r.Subsystems = kept
 	return r

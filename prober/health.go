@@ -130,7 +130,7 @@ func healthResult(path string, doc healthDoc) Result {
 	}
 	detail := ""
 	if len(problems) > 0 {
-		detail = ": " + listText(problems, ", ")
+		detail = ": " + ListText(problems, ", ")
 	}
 	var r Result
 	switch strings.ToLower(doc.Status) {

@@ -89,12 +89,18 @@ func TestDeadTargetDoesNotStarveOthers(t *testing.T) {
 	g := testkit.NewGate(t)
 	f.addTarget(t, "dead", g.URL)
 	var hammer []<-chan int
-	for i := range limit {
+	for range limit {
 		hammer = append(hammer, f.probeAsync(t, "dead"))
+	}
+	// The shared run is in flight before the other budgets come, so it is
+	// one of the target's runs; otherwise they could take all of them and
+	// every scrape would be refused.
+	g.AwaitN(t, 1)
+	for i := range limit {
 		header := fmt.Sprintf("%d", 30+i) // every scrape a budget of its own
 		hammer = append(hammer, f.probeAsync(t, "dead", "X-Prometheus-Scrape-Timeout-Seconds", header))
 	}
-	g.AwaitN(t, prober.MaxRunsPerTarget) // the shared run and runs with other budgets, up to the cap
+	g.AwaitN(t, prober.MaxRunsPerTarget-1) // runs with other budgets, up to the cap
 	for range 3 {
 		if code, body := f.get(t, "/probe?target=demo"); code != 200 || !strings.Contains(body, "\nprobe_success 1\n") {
 			t.Fatalf("healthy target while a dead one is hammered answered %d:\n%.300s", code, body)

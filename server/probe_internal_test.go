@@ -74,6 +74,10 @@ func TestReloadForgetsHistoryOfRemovedTargets(t *testing.T) {
 	if _, ok := s.history.Summary("removed", time.Now()); ok {
 		t.Error("history of a removed target survived the reload")
 	}
+	s.recordRun(&prober.Report{Target: "removed"}) // a run in flight during the reload ends
+	if _, ok := s.history.Summary("removed", time.Now()); ok {
+		t.Error("a run that ended after the reload brought back the removed target's history")
+	}
 	if _, ok := s.history.Summary("kept", time.Now()); !ok {
 		t.Error("history of a kept target was lost")
 	}

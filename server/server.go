@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,23 +147,25 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /config", s.handleConfig)
 	mux.HandleFunc("GET /-/healthy", textHandler("Healthy"))
 	mux.HandleFunc("GET /-/ready", textHandler("Ready"))
-	mux.HandleFunc("/-/reload", s.handleReload)
+	mux.Handle("/-/reload", sameOrigin("cross-site reload refused", s.handleReload))
 	mux.HandleFunc("/status", s.handleStatus) // it probes too, admitted the same way
 	mux.HandleFunc("GET /sd", s.handleSD)
 	mux.HandleFunc("GET /{$}", s.admitOrRefuse(s.handleStatusPage)) // rendering is bounded work, but work: counted too
 	mux.HandleFunc("GET /targets/{name}", s.admitOrRefuse(s.handleTargetPage))
-	mux.Handle("POST /targets/{name}/probe", sameOrigin(s.handleProbeNow)) // admitted like /status
+	mux.Handle("POST /targets/{name}/probe", sameOrigin("cross-site request refused: use the Probe now button on this exporter's own page",
+		s.handleProbeNow)) // admitted like /status
 	mux.HandleFunc("GET /badge/{file}", s.handleBadge)
 	return mux
 }
 
-// sameOrigin refuses cross-site browser requests (by Sec-Fetch-Site, or
-// Origin against Host), so another site cannot make a visitor's browser
-// start probes; curl and scripts, which send neither header, pass.
-func sameOrigin(next http.HandlerFunc) http.Handler {
+// sameOrigin refuses cross-site browser requests that change something
+// (by Sec-Fetch-Site, or Origin against Host) with 403 and refusal, so
+// another site cannot make a visitor's browser start probes or reloads;
+// curl and scripts, which send neither header, pass.
+func sameOrigin(refusal string, next http.HandlerFunc) http.Handler {
 	protection := http.NewCrossOriginProtection()
 	protection.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		http.Error(w, "cross-site request refused: use the Probe now button on this exporter's own page", http.StatusForbidden)
+		http.Error(w, refusal, http.StatusForbidden)
 	}))
 	return protection.Handler(next)
 }
@@ -206,9 +207,9 @@ func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprint(w, s.Config().String())
 }
 
-// handleReload reloads on POST when --web.enable-lifecycle is set. It
-// refuses cross-site requests (a page in an operator's browser posting to
-// the exporter) by their Sec-Fetch-Site or Origin headers.
+// handleReload reloads on POST when --web.enable-lifecycle is set;
+// sameOrigin has refused cross-site requests (a page in an operator's
+// browser posting to the exporter) before it runs.
 func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -217,10 +218,6 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.opts.EnableLifecycle {
 		http.Error(w, "Lifecycle API is not enabled (--web.enable-lifecycle); send SIGHUP to reload", http.StatusForbidden)
-		return
-	}
-	if crossSite(r) {
-		http.Error(w, "cross-site reload refused", http.StatusForbidden)
 		return
 	}
 	_, err := s.Reload()
@@ -232,21 +229,4 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 	default:
 		fmt.Fprintln(w, "configuration reloaded")
 	}
-}
-
-// crossSite reports whether a browser sent r from another site: its
-// Sec-Fetch-Site says so, or its Origin names another host. Clients such
-// as curl send neither.
-func crossSite(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-	default:
-		return true
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return false
-	}
-	u, err := url.Parse(origin)
-	return err != nil || u.Host != r.Host
 }

@@ -70,6 +70,22 @@ func TestProbeRejectsBadRequests(t *testing.T) {
 	}
 }
 
+// TestUnknownTargetListIsBounded: with many targets configured, the answer
+// to an unknown one names the first ten and counts the rest.
+func TestUnknownTargetListIsBounded(t *testing.T) {
+	f := newFixture(t)
+	config := f.readConfig(t)
+	for i := range 20 {
+		config += fmt.Sprintf("  extra%02d:\n    url: %s\n    checks: [dhis2_ping]\n", i, f.simURL)
+	}
+	f.writeConfig(t, config)
+	f.reload(t)
+	want := "unknown target \"nope\": configured targets are basic, demo, extra00, extra01, extra02, extra03, extra04, extra05, extra06, extra07, and 13 more\n"
+	if code, body := f.get(t, "/probe?target=nope"); code != http.StatusBadRequest || body != want {
+		t.Errorf("unknown target among 23 = %d %q, want 400 %q", code, body, want)
+	}
+}
+
 func TestProbeAnswers200EvenWhenTargetIsDown(t *testing.T) {
 	f := newFixture(t)
 	f.sim.Update(func(st *dhis2sim.State) { st.ChapCoreDown = true })
@@ -149,7 +165,8 @@ func TestCanarySecretsNeverAppear(t *testing.T) {
 		if !strings.Contains(body, "bad header "+scheme+" <secret>") {
 			t.Errorf("%s: the echoed credential was not shown as <secret>:\n%s", target, body)
 		}
-		outputs = append(outputs, body)
+		_, status := f.get(t, "/status?target="+target)
+		outputs = append(outputs, body, status)
 	}
 
 	// Broken configurations with a secret in the wrong place: the reload
@@ -182,9 +199,17 @@ func TestCanarySecretsNeverAppear(t *testing.T) {
 	if _, err := f.srv.Reload(); err != nil && !errors.Is(err, server.ErrUnchanged) {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/config", "/", "/metrics"} {
+	for _, path := range []string{"/config", "/", "/metrics", "/sd", "/badge/demo.svg"} {
 		_, body := f.get(t, path)
 		outputs = append(outputs, body)
+	}
+	// The target pages show the last run's debug report, the echoes included.
+	for target := range echoes {
+		_, page := f.get(t, "/targets/"+target)
+		if !strings.Contains(page, "bad header ") || !strings.Contains(page, " &lt;secret&gt;") {
+			t.Errorf("/targets/%s does not show the echoed credential as <secret>", target)
+		}
+		outputs = append(outputs, page)
 	}
 	outputs = append(outputs, f.logs.String())
 	basic := "YWRtaW46Y2FuYXJ5LXB3LTZiMWY" // base64("admin:canary-pw-6b1f") prefix

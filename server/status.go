@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/dhis2-chap/chap_exporter/prober"
@@ -26,9 +25,9 @@ func (s *Server) proberFor(w http.ResponseWriter, path string, query url.Values)
 	}
 	st := s.state.Load()
 	p, ok := st.probers[targets[0]]
-	if !ok {
+	if !ok { // the list is cut like a result's, so a large configuration cannot make every typo's answer large
 		s.reject(w, "unknown_target", fmt.Sprintf("unknown target %q: configured targets are %s",
-			echo(targets[0]), strings.Join(st.cfg.Names(), ", ")))
+			echo(targets[0]), prober.ListText(st.cfg.Names(), ", ")))
 		return nil, false
 	}
 	return p, true
@@ -60,10 +59,14 @@ func (s *Server) runProbe(w http.ResponseWriter, r *http.Request, p *prober.Prob
 
 // recordRun is the one place a chain run's side effects happen: the log
 // lines, the status page history and the duration histogram, once per run
-// however many scrapes shared it.
+// however many scrapes shared it. A run that was in flight when a reload
+// removed its target is not recorded: the reload has already forgotten the
+// target's history, and nothing would forget it again.
 func (s *Server) recordRun(rep *prober.Report) {
 	s.logProbe(rep)
-	s.history.Record(rep)
+	if _, configured := s.state.Load().probers[rep.Target]; configured {
+		s.history.Record(rep)
+	}
 	s.metrics.ObserveRun(rep)
 }
 

@@ -64,12 +64,14 @@ func (s *Server) handleTargetPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown target "+strconv.Quote(echo(name)), http.StatusNotFound)
 		return
 	}
+	site := s.site(r, st.cfg)
+	d, _ := s.history.Detail(name, site.Now) // one read, so the debug report is of the run the page shows
 	var debug strings.Builder
-	if sum, probed := s.history.Summary(name, time.Now()); probed {
-		writeDebugReport(&debug, sum.Last, p)
+	if d.Last != nil {
+		writeDebugReport(&debug, d.Last, p)
 	}
 	var buf bytes.Buffer
-	err := dashboard.RenderTarget(&buf, s.site(r, st.cfg), dashboardTarget(st, name), &s.history, debug.String(), probeNowOf(r))
+	err := dashboard.RenderTarget(&buf, site, dashboardTarget(st, name), d, debug.String(), probeNowOf(r))
 	if err != nil {
 		s.renderFailed(w, "target page", err)
 		return

@@ -184,7 +184,8 @@ func TestProbeNow(t *testing.T) {
 }
 
 // TestProbeNowSharesTheProbeLimit: with every --web.max-requests slot held
-// by scrapes, Probe now is refused like /probe and /status.
+// by scrapes, Probe now is refused like /probe and /status, and so are the
+// status pages, whose rendering takes a slot too.
 func TestProbeNowSharesTheProbeLimit(t *testing.T) {
 	const limit = 2
 	f := newFixture(t, func(o *server.Options) { o.MaxRequests = limit })
@@ -203,6 +204,12 @@ func TestProbeNowSharesTheProbeLimit(t *testing.T) {
 	}
 	if n := len(f.sim.Requests()); n != 0 {
 		t.Errorf("a refused Probe now sent %d requests", n)
+	}
+	for _, page := range []string{"/", "/targets/demo"} {
+		want := fmt.Sprintf("too many probes in flight (at most %d at once, --web.max-requests); try again later\n", limit)
+		if code, body := f.get(t, page); code != http.StatusServiceUnavailable || body != want {
+			t.Errorf("GET %s beyond the limit = %d %.120q, want 503 %q", page, code, body, want)
+		}
 	}
 	g.Open()
 	for _, ch := range held {
