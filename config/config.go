@@ -253,8 +253,8 @@ func (t *Target) validate(dir string, checks CheckKinds) (warnings []string, err
 	} else if !t.Kind.Valid() {
 		return nil, keyErrorf("kind", "unknown kind %q (want one of %s)", t.Kind, nameList(Kinds))
 	}
-	if len(t.DisplayName) > MaxDisplayName {
-		return nil, keyErrorf("display_name", "is longer than %d bytes", MaxDisplayName)
+	if err := ValidDisplayName(t.DisplayName); err != nil {
+		return nil, keyErrorf("display_name", "%v", err)
 	}
 	if err := validateURL(t.URL); err != nil {
 		return nil, err

@@ -84,6 +84,7 @@ func TestLoadRejectsInvalidFiles(t *testing.T) {
 		{"second-target-bad", `testdata/invalid/second-target-bad.yml:7: target "bad": auth.token_env: environment variable CHAP_TEST_UNSET is not set`},
 		{"unknown-top-level", `testdata/invalid/unknown-top-level.yml:4: unknown key "global" at the top level`},
 		{"unknown-kind", `testdata/invalid/unknown-kind.yml:3: target "prod": kind: unknown kind "dhis3" (want one of dhis2, ocs, chapkit)`},
+		{"display-name-not-printable", `testdata/invalid/display-name-not-printable.yml:3: target "prod": display_name: must be printable text on one line`},
 		{"long-display-name", `testdata/invalid/long-display-name.yml:3: target "prod": display_name: is longer than 120 bytes`},
 		{"target-null", `testdata/invalid/target-null.yml:2: target "prod": target has no settings; it needs at least url`},
 		{"ui-unknown-theme", `testdata/invalid/ui-unknown-theme.yml:3: ui.theme: unknown theme "neon" (want one of auto, light, dark, dhis2)`},

@@ -57,11 +57,19 @@ func (u *UI) Refresh() time.Duration {
 }
 
 // ValidUITitle says what is wrong with title as ui.title, nil when nothing is.
-func ValidUITitle(title string) error {
+func ValidUITitle(title string) error { return validLabel(title, maxUITitle) }
+
+// ValidDisplayName says what is wrong with name as a target's display_name,
+// nil when nothing is.
+func ValidDisplayName(name string) error { return validLabel(name, MaxDisplayName) }
+
+// validLabel checks text every page, table and debug header shows: at most
+// limit bytes, printable, on one line.
+func validLabel(text string, limit int) error {
 	switch {
-	case len(title) > maxUITitle:
-		return fmt.Errorf("is longer than %d bytes", maxUITitle)
-	case strings.IndexFunc(title, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+	case len(text) > limit:
+		return fmt.Errorf("is longer than %d bytes", limit)
+	case strings.IndexFunc(text, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
 		return errors.New("must be printable text on one line")
 	}
 	return nil

@@ -32,8 +32,8 @@ func (m *migration) chapConfig() {
 			URL:    in.URL,
 			Checks: in.Checks,
 		}
-		if len(in.Name) > config.MaxDisplayName {
-			m.notCarried(key+".name", fmt.Sprintf("display names are at most %d bytes; set display_name by hand", config.MaxDisplayName))
+		if err := config.ValidDisplayName(in.Name); err != nil {
+			m.notCarried(key+".name", fmt.Sprintf("a display name %s; set display_name by hand", err))
 		} else {
 			t.DisplayName = in.Name
 		}

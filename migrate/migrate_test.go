@@ -372,25 +372,33 @@ func TestOCSInstance(t *testing.T) {
 	}
 }
 
-// TestLongDisplayNameNotCarried: chap.yml refuses display names over 120
-// bytes, so a longer name is reported instead of breaking --config.check.
-func TestLongDisplayNameNotCarried(t *testing.T) {
-	long := strings.Repeat("n", config.MaxDisplayName+1)
-	src, err := Parse([]byte("[instances.a]\nname = \""+long+"\"\nurl = \"https://a\"\ntoken_env = \"A\"\n"), "f.toml")
-	if err != nil {
-		t.Fatal(err)
+// TestUnfitDisplayNameNotCarried: chap.yml refuses display names over 120
+// bytes or with control characters, so such a name is reported instead of
+// breaking --config.check.
+func TestUnfitDisplayNameNotCarried(t *testing.T) {
+	tests := []struct{ name, toml, why string }{
+		{"too long", strings.Repeat("n", config.MaxDisplayName+1), "a display name is longer than 120 bytes; set display_name by hand"},
+		{"a tab", `Sierra\tLeone`, "a display name must be printable text on one line; set display_name by hand"},
 	}
-	plan, err := New(src, Options{OutDir: "out", LookupEnv: lookupNothing})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(plan.NotCarried) != 1 || plan.NotCarried[0].What != "instances.a.name" {
-		t.Errorf("not carried: %+v, want instances.a.name", plan.NotCarried)
-	}
-	for _, f := range plan.Files {
-		if bytes.Contains(f.Content, []byte(long)) {
-			t.Errorf("%s carries the long name", f.Path)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, err := Parse([]byte("[instances.a]\nname = \""+tt.toml+"\"\nurl = \"https://a\"\ntoken_env = \"A\"\n"), "f.toml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := New(src, Options{OutDir: "out", LookupEnv: lookupNothing})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(plan.NotCarried) != 1 || plan.NotCarried[0].What != "instances.a.name" || plan.NotCarried[0].Why != tt.why {
+				t.Errorf("not carried: %+v, want instances.a.name: %s", plan.NotCarried, tt.why)
+			}
+			for _, f := range plan.Files {
+				if f.Path == "chap.yml" && bytes.Contains(f.Content, []byte("display_name")) {
+					t.Errorf("chap.yml carries the name:\n%s", f.Content)
+				}
+			}
+		})
 	}
 }
 
